@@ -1,0 +1,118 @@
+"""Real or virtual time. Everything in the fake that depends on time reads a ``Clock``.
+
+A virtual clock stands still until a test moves it, so expiring URLs, last-seen times and
+rate-limit windows are reproducible. A real clock follows the wall clock, shifted by whatever
+``advance`` added, which is what the standalone server uses.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional, Union
+
+UTC = timezone.utc
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+When = Union[datetime, str, float, int]
+
+
+def parse_when(value: When) -> datetime:
+    """A datetime from a datetime, an ISO-8601 string (``Z`` allowed) or a Unix timestamp."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"cannot read a time from {type(value).__name__}: {value!r}")
+
+
+def isoformat(moment: datetime) -> str:
+    """ISO-8601 with microseconds and ``+00:00``, the form the vendors' APIs use."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class Clock:
+    """``now()`` is the one source of time. ``advance`` and ``set`` move virtual time."""
+
+    def __init__(self, virtual: bool = True, start: Optional[When] = None) -> None:
+        self._lock = threading.Lock()
+        self.virtual = virtual
+        self._start = parse_when(start) if start is not None else DEFAULT_START
+        self._listeners: list[Callable[[datetime], None]] = []
+        self.reset()
+
+    def reset(self, start: Optional[When] = None) -> None:
+        """Back to the start time (virtual) or to the wall clock (real)."""
+        with self._lock:
+            if start is not None:
+                self._start = parse_when(start)
+            self._virtual_now = self._start
+            self._offset = 0.0
+
+    def now(self) -> datetime:
+        if self.virtual:
+            return self._virtual_now
+        return datetime.fromtimestamp(_time.time() + self._offset, tz=UTC)
+
+    def time(self) -> float:
+        """Now as a Unix timestamp."""
+        return self.now().timestamp()
+
+    def isoformat(self) -> str:
+        return isoformat(self.now())
+
+    def advance(
+        self,
+        seconds: float = 0,
+        *,
+        minutes: float = 0,
+        hours: float = 0,
+        days: float = 0,
+    ) -> datetime:
+        """Move time forward; returns the new now. Negative steps are refused."""
+        step = seconds + 60 * minutes + 3600 * hours + 86400 * days
+        if step < 0:
+            raise ValueError(f"the clock only moves forward; use set() to go back ({step} s)")
+        with self._lock:
+            if self.virtual:
+                self._virtual_now = self._virtual_now + timedelta(seconds=step)
+            else:
+                self._offset += step
+        return self._notify()
+
+    def set(self, moment: When) -> datetime:
+        """Jump to ``moment`` (either direction)."""
+        target = parse_when(moment)
+        with self._lock:
+            if self.virtual:
+                self._virtual_now = target
+            else:
+                self._offset = target.timestamp() - _time.time()
+        return self._notify()
+
+    def on_change(self, listener: Callable[[datetime], None]) -> None:
+        """Call ``listener(now)`` after every ``advance`` or ``set`` (used by simulations)."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> datetime:
+        now = self.now()
+        for listener in list(self._listeners):
+            listener(now)
+        return now
+
+    def to_json(self) -> dict:
+        return {"virtual": self.virtual, "now": isoformat(self.now())}
+
+    def __repr__(self) -> str:
+        kind = "virtual" if self.virtual else "real"
+        return f"<Clock {kind} now={isoformat(self.now())}>"
