@@ -7,6 +7,7 @@ any error in that dialect's format and records the request in the journal.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -98,10 +99,8 @@ class FakeCloudApp(Flask):
             sock = environ.get("werkzeug.socket")
             if sock is not None:
                 # A real server: cut the connection; werkzeug treats this as a dropped client.
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 raise ConnectionResetError("fleetsim fault: connection dropped")
         return result
 

@@ -1,7 +1,8 @@
 """Scenario files: ready-made state, declared in JSON (or YAML when PyYAML is installed).
 
 A scenario is an object with one section per dialect, handed to that dialect's
-``load_scenario(seeder, section)``, plus optional ``seed`` and ``clock``::
+``load_scenario(seeder, section)``, plus optional ``seed``, ``clock`` and ``include`` (other
+scenarios, loaded first)::
 
     {
       "fleetsim_scenario": 1,
@@ -86,11 +87,13 @@ def read(source: Source) -> dict[str, Any]:
     return data
 
 
-def load(cloud: Cloud, source: Source, base_url: str, dialects: Any) -> dict[str, Any]:
+def load(
+    cloud: Cloud, source: Source, base_url: str, dialects: Any, _depth: int = 0
+) -> dict[str, Any]:
     """Write a scenario into ``cloud``; returns what each dialect seeded (ids, credentials)."""
     data = read(source)
     by_name = {d.name: d for d in dialects}
-    known = {"fleetsim_scenario", "description", "seed", "clock"} | set(by_name)
+    known = {"fleetsim_scenario", "description", "seed", "clock", "include"} | set(by_name)
     unknown = sorted(set(data) - known)
     if unknown:
         raise ScenarioError(
@@ -99,6 +102,15 @@ def load(cloud: Cloud, source: Source, base_url: str, dialects: Any) -> dict[str
         )
     summary: dict[str, Any] = {}
     with cloud.store.lock:
+        includes = data.get("include") or []
+        if isinstance(includes, str):
+            includes = [includes]
+        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+            raise ScenarioError("'include' must be a scenario name or a list of names")
+        for included in includes:
+            if _depth >= 8:
+                raise ScenarioError(f"scenario includes nest too deep (at {included!r})")
+            summary.update(load(cloud, included, base_url, dialects, _depth=_depth + 1))
         if "seed" in data:
             cloud.ids.seed = int(data["seed"])
         if "clock" in data and cloud.clock.virtual:

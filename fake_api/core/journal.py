@@ -85,7 +85,9 @@ class Journal:
         found = self.entries(**criteria)
         return found[-1] if found else None
 
-    def assert_called(self, method: str, path: PathMatch, times: Optional[int] = None, **kw: Any) -> list[Entry]:
+    def assert_called(
+        self, method: str, path: PathMatch, times: Optional[int] = None, **kw: Any
+    ) -> list[Entry]:
         """Fail with the requests that *were* made when no (or the wrong number of) call matches."""
         found = self.entries(method=method, path=path, **kw)
         if (times is None and not found) or (times is not None and len(found) != times):

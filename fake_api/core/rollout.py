@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 
-
 def bucket(key: str, salt: str = "") -> float:
     """A stable number in [0, 100) for ``key`` under ``salt``."""
     digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
