@@ -1,0 +1,167 @@
+"""The "prepared upload" flow: ``/upload`` (or ``/upload_multipart``) hands out a token and a
+signed storage URL on the fake itself; the client PUTs the bytes there (parts answer an ``ETag``,
+then an S3-style ``CompleteMultipartUpload`` POST joins them); a commit call then names the token.
+
+Storage URLs live under ``/api/v0/storage/`` so their errors are Memfault-shaped too, carry no
+credentials and expire after an hour of the fake's clock (S3's presigned default; Memfault's
+lifetime is not documented).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Optional
+from urllib.parse import quote
+
+from ..core.blobs import UrlRefused
+from .errors import ForbiddenError, InvalidUsageError, NotFoundError
+from .util import field_error
+
+UPLOAD_KINDS = ("OTA_PAYLOAD", "SYMBOL_FILE", "SBOM", "COREDUMP", "ELF_COREDUMP", "MAR",
+                "ANDROID_BUG_REPORT", "CUSTOM_DATA_RECORDING", "QCOMM_X")
+UPLOAD_URL_TTL = 3600
+STORAGE = "/api/v0/storage"
+_PART_RE = re.compile(
+    rb"<Part>\s*<PartNumber>\s*(\d+)\s*</PartNumber>\s*<ETag>\s*([^<]*?)\s*</ETag>\s*</Part>"
+)
+
+
+class UploadsMixin:
+    """Mixed into :class:`~.models.MemfaultBackend`."""
+
+    uploads: dict
+
+    def prepare_upload(self, project: dict, body: dict, base_url: str, *,
+                       multipart: bool = False, device_side: bool = False) -> dict:
+        """Register an upload; returns the ``data`` object the CLI reads."""
+        kind = body.get("kind", "OTA_PAYLOAD" if not device_side else "COREDUMP")
+        if kind not in UPLOAD_KINDS:
+            raise field_error("kind", f"Must be one of: {', '.join(UPLOAD_KINDS)}.")
+        size = body.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise field_error("size", "Not a valid integer.")
+        token = self.ids.hex("memfault.upload_token", 40)
+        record: dict[str, Any] = {
+            "token": token, "project_id": project["id"], "kind": kind, "size": size,
+            "multipart": multipart, "parts": {}, "blob_id": None, "committed": False,
+            "created_date": self.now(),
+        }
+        self.uploads[token] = record
+        if not multipart:
+            return {"upload_url": self._storage_url(base_url, f"{STORAGE}/uploads/{token}", "PUT"),
+                    "token": token}
+        part_size = project.get("multipart_part_size") or 5 * 1024 * 1024
+        count = max(1, math.ceil((size or 0) / part_size))
+        record["part_count"] = count
+        return {
+            "part_urls": [self._storage_url(base_url, f"{STORAGE}/uploads/{token}/parts/{n}", "PUT")
+                          for n in range(1, count + 1)],
+            "complete_upload_url": self._storage_url(
+                base_url, f"{STORAGE}/uploads/{token}/complete", "POST"),
+            "token": token,
+        }
+
+    def _storage_url(self, base_url: str, path: str, method: str, ttl: float = UPLOAD_URL_TTL
+                     ) -> str:
+        """A signed URL; the signature covers the unquoted path (what the server sees)."""
+        return f"{base_url.rstrip('/')}{quote(path)}?{self.cloud.blobs.sign(path, ttl, method)}"
+
+    def check_signature(self, path: str, args: Any, method: str) -> None:
+        """403 for expired, forged or unsigned storage URLs, as S3 answers them."""
+        try:
+            self.cloud.blobs.verify(path, args, method)
+        except UrlRefused as exc:
+            raise ForbiddenError(f"Request refused: {exc.message} ({exc.reason})") from None
+
+    def _upload(self, token: str) -> dict:
+        record = self.uploads.get(token)
+        if record is None:
+            raise NotFoundError(f"Upload `{token}` not found")
+        return record
+
+    def store_upload(self, token: str, data: bytes, content_type: str) -> dict:
+        """The single PUT of a prepared upload (a second PUT replaces the bytes, as on S3)."""
+        record = self._upload(token)
+        if record["multipart"]:
+            raise InvalidUsageError("This upload is multipart; PUT its parts instead")
+        if record["committed"]:
+            raise InvalidUsageError("This upload was already committed")
+        if record["blob_id"]:
+            self.cloud.blobs.delete(record["blob_id"])
+        meta = self.cloud.blobs.put(data, content_type=content_type or "application/octet-stream")
+        record["blob_id"] = meta["id"]
+        return meta
+
+    def store_part(self, token: str, number: int, data: bytes) -> str:
+        """One part of a multipart upload; returns its ETag (the quoted md5, like S3)."""
+        record = self._upload(token)
+        if not record["multipart"] or not 1 <= number <= record.get("part_count", 0):
+            raise NotFoundError(f"Upload `{token}` has no part {number}")
+        previous = record["parts"].get(str(number))
+        if previous:
+            self.cloud.blobs.delete(previous["blob_id"])
+        meta = self.cloud.blobs.put(data)
+        etag = f'"{meta["md5"]}"'
+        record["parts"][str(number)] = {"blob_id": meta["id"], "etag": etag}
+        return etag
+
+    def complete_multipart(self, token: str, xml: bytes) -> dict:
+        """Join the parts named by ``CompleteMultipartUpload``, in order, checking their ETags."""
+        record = self._upload(token)
+        if not record["multipart"]:
+            raise InvalidUsageError("This upload is not multipart")
+        listed = _PART_RE.findall(xml or b"")
+        if not listed:
+            raise InvalidUsageError("The body must be a CompleteMultipartUpload XML document")
+        numbers = [int(n) for n, _ in listed]
+        if numbers != sorted(set(numbers)):
+            raise InvalidUsageError("Parts must be listed once each, in ascending order")
+        chunks = []
+        for number, etag in listed:
+            part = record["parts"].get(number.decode())
+            if part is None or part["etag"].strip('"') != etag.decode().strip('"'):
+                raise InvalidUsageError(f"Part {int(number)} was not uploaded or its ETag differs")
+            chunks.append(self.cloud.blobs.data(part["blob_id"]))
+        meta = self.cloud.blobs.put(b"".join(chunks))
+        for part in record["parts"].values():
+            self.cloud.blobs.delete(part["blob_id"])
+        record["parts"] = {}
+        record["blob_id"] = meta["id"]
+        return meta
+
+    def take_upload(self, project: dict, file: Any, kind: str) -> tuple[dict, dict]:
+        """Resolve a commit's ``file`` object to its upload and blob metadata (400 if unusable)."""
+        if not isinstance(file, dict):
+            raise field_error("file", "Missing data for required field." if file is None
+                              else "Not a valid mapping type.")
+        token = file.get("token")
+        if not isinstance(token, str) or not token:
+            raise InvalidUsageError({"file": {"token": ["Missing data for required field."]}})
+        record = self.uploads.get(token)
+        if record is None or record["project_id"] != project["id"] or record["kind"] != kind:
+            raise InvalidUsageError({"file": {"token": ["Invalid upload token."]}})
+        if not record["blob_id"]:
+            raise InvalidUsageError({"file": {"token": ["Nothing was uploaded for this token."]}})
+        meta = self.cloud.blobs.meta(record["blob_id"])
+        md5 = file.get("md5")
+        if md5 is not None and (not isinstance(md5, str) or md5.lower() != meta["md5"]):
+            raise InvalidUsageError({"file": {"md5": [
+                "MD5 checksum does not match the uploaded file."]}})
+        name = file.get("name")
+        if name is not None and not isinstance(name, str):
+            raise InvalidUsageError({"file": {"name": ["Not a valid string."]}})
+        return record, meta
+
+    def artifact_url(self, base_url: str, artifact: dict, ttl: float) -> str:
+        path = f"{STORAGE}/artifacts/{artifact['id']}/{artifact['filename']}"
+        return self._storage_url(base_url, path, "GET", ttl)
+
+    def artifact_download(self, artifact_id: str, filename: str, path: str, args: Any
+                          ) -> tuple[bytes, Optional[dict]]:
+        """The bytes behind a signed artifact URL (403 when the URL expired)."""
+        self.check_signature(path, args, "GET")
+        artifact = self.artifacts.get(artifact_id)
+        if artifact is None or artifact["filename"] != filename:
+            raise NotFoundError("Artifact not found")
+        return self.cloud.blobs.data(artifact["blob_id"]), artifact
