@@ -24,7 +24,6 @@ class Ids:
         self.seed = seed
         self._counters = store.table("_core.counters")
         self._pinned = store.table("_core.pinned")
-        self._faker: Any = None
 
     def _digest(self, ns: str) -> bytes:
         n = self._counters.get(ns, 0) + 1
@@ -88,12 +87,3 @@ class Ids:
         else:
             del self._pinned[ns]
         return value
-
-    def faker(self) -> Any:
-        """A Faker seeded from the seed (imported lazily: Faker is slow to import)."""
-        if self._faker is None:
-            from faker import Faker
-
-            self._faker = Faker()
-        self._faker.seed_instance(f"{self.seed}:{self.counter('_core.faker')}")
-        return self._faker
