@@ -106,7 +106,7 @@ def test_a_failing_test_report_shows_the_journal(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*fleetsim journal (last requests)*",
-        "*404  fl33t    GET    /team/acme/devices?limit=3",
+        "*  401  fl33t    GET    /team/acme/devices?limit=3",  # no token: fl33t answers 401
     ])
 
 
