@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from memfault_helpers import Api, Device
+
+from .memfault_helpers import Api, Device
 
 
 @pytest.fixture

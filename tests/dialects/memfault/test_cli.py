@@ -6,7 +6,8 @@ import base64
 import hashlib
 
 import requests
-from memfault_helpers import Api
+
+from .memfault_helpers import Api
 
 FIRMWARE = bytes(range(256)) * 12  # 3072 bytes
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-from memfault_helpers import Api, assert_error
 
 from fake_api.core.rollout import in_rollout
+
+from .memfault_helpers import Api, assert_error
 
 
 @pytest.fixture
