@@ -9,7 +9,6 @@ import requests
 from fl33t.exceptions import InvalidBuildIdError
 
 
-
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from fl33t.exceptions import (
     BuildUploadError,
     DuplicateDeviceIdError,
@@ -184,8 +185,6 @@ def test_an_oversize_upload_is_413_in_fl33t_format(fleetsim, team, monkeypatch, 
     build = fleetsim.fl33t.build(team, fleetsim.fl33t.train(team), "1", upload=False)
     monkeypatch.setitem(fleetsim.app.config, "MAX_CONTENT_LENGTH", 1024)
     before = state()
-    import requests
-
     answer = requests.put(build["upload_url"], data=b"x" * 4096, timeout=30)
     assert answer.status_code == 413 and set(answer.json()) == {"error"}
     assert state() == before
