@@ -91,17 +91,12 @@ def field_error(field: str, problem: str, status: int = 400) -> MemfaultError:
 
 def render_error(status: int, message: str, exc: Optional[BaseException]) -> tuple[Any, dict]:
     """Every error the app answers on ``/api/v0/`` (and on ``*.memfault.com``) in the envelope."""
-    if isinstance(exc, MemfaultError):
-        cls: type[MemfaultError] = type(exc)
+    if isinstance(exc, MemfaultError) and type(exc) is not MemfaultError:
         code, kind, payload = exc.code, exc.type, exc.payload
-        if exc.status != cls.status:  # a generic class raised with another status
-            fallback = _BY_STATUS.get(exc.status)
-            if fallback is not None and cls is MemfaultError:
-                code, kind = fallback.code, fallback.type
     else:
-        fallback = _BY_STATUS.get(status)
-        if fallback is None:
-            fallback = InternalError if status >= 500 else InvalidUsageError
-        code, kind, payload = fallback.code, fallback.type, message
+        # core errors, werkzeug's (404 route, 405, 413) and crashes: by status
+        cls = _BY_STATUS.get(status) or (InternalError if status >= 500 else InvalidUsageError)
+        payload = exc.payload if isinstance(exc, MemfaultError) else message
+        code, kind = cls.code, cls.type
     body = {"error": {"code": code, "http_code": status, "message": payload, "type": kind}}
     return body, {}

@@ -8,8 +8,9 @@ devices, releases (with artifact bytes) and deployments.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, TypeVar, Union
 
 from ..scenarios import ScenarioError
 from .devices import DEFAULT_COHORT
@@ -37,6 +38,16 @@ class MemfaultProject:
 
 
 ProjectRef = Union[MemfaultProject, dict]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """Seeding runs in the test's thread while the live server may be answering: take the lock."""
+    @functools.wraps(method)
+    def wrapper(self: MemfaultSeeder, *args: Any, **kwargs: Any) -> Any:
+        with self.backend.cloud.store.lock:
+            return method(self, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 class MemfaultSeeder:
@@ -49,27 +60,28 @@ class MemfaultSeeder:
     def _p(self, project: ProjectRef) -> dict:
         return project.record if isinstance(project, MemfaultProject) else project
 
+    @_locked
     def project(self, org: str = "acme", project: str = "smart-sink", *,
                 max_ota_upload_size: int = 0, multipart_part_size: int = 5 * 1024 * 1024,
                 user_email: str = "dev@example.com", org_token: Optional[str] = None,
                 project_key: Optional[str] = None) -> MemfaultProject:
         """An org + project with credentials (the existing one if those slugs are taken)."""
         b = self.backend
-        with b.cloud.store.lock:
-            org_record = b.org_by_slug(org) or b.create_org(org)
-            existing = next((p for p in b.projects.values()
-                             if p["org_id"] == org_record["id"] and p["slug"] == project), None)
-            record = existing or b.create_project(
-                org_record, project, max_ota_upload_size=max_ota_upload_size,
-                multipart_part_size=multipart_part_size, api_key=project_key)
-            token = next((t for t in b.org_tokens.values() if t["org_id"] == org_record["id"]
-                          and (org_token is None or t["token"] == org_token)), None)
-            token = token or b.create_org_token(org_record, token=org_token)
-            user = b.create_user(user_email, [org_record])
+        org_record = b.org_by_slug(org) or b.create_org(org)
+        existing = next((p for p in b.projects.values()
+                         if p["org_id"] == org_record["id"] and p["slug"] == project), None)
+        record = existing or b.create_project(
+            org_record, project, max_ota_upload_size=max_ota_upload_size,
+            multipart_part_size=multipart_part_size, api_key=project_key)
+        token = next((t for t in b.org_tokens.values() if t["org_id"] == org_record["id"]
+                      and (org_token is None or t["token"] == org_token)), None)
+        token = token or b.create_org_token(org_record, token=org_token)
+        user = b.create_user(user_email, [org_record])
         return MemfaultProject(org=org, project=project, org_token=token["token"],
                                project_key=record["api_key"], user_email=user["email"],
                                user_api_key=user["api_key"], record=record)
 
+    @_locked
     def hardware_version(self, project: ProjectRef, name: str = DEFAULT_HARDWARE,
                          primary_software_type: str = DEFAULT_SOFTWARE_TYPE) -> dict:
         """The hardware version (created if missing)."""
@@ -77,12 +89,14 @@ class MemfaultSeeder:
         return self.backend.hardware_version(p, name) or self.backend.create_hardware_version(
             p, name, primary_software_type)
 
+    @_locked
     def cohort(self, project: ProjectRef, name: str, slug: Optional[str] = None) -> dict:
         p = self._p(project)
         if slug and self.backend.cohort(p, slug):
             return self.backend.cohort(p, slug)
         return self.backend.create_cohort(p, name, slug)
 
+    @_locked
     def device(self, project: ProjectRef, serial: str, *,
                hardware_version: str = DEFAULT_HARDWARE, cohort: str = DEFAULT_COHORT,
                owner_ref: Optional[str] = None, current_version: Optional[str] = None,
@@ -105,6 +119,7 @@ class MemfaultSeeder:
     def devices(self, project: ProjectRef, serials: Sequence[str], **kwargs: Any) -> list[dict]:
         return [self.device(project, serial, **kwargs) for serial in serials]
 
+    @_locked
     def release(self, project: ProjectRef, version: str, data: Optional[bytes] = None, *,
                 hardware_version: str = DEFAULT_HARDWARE,
                 software_type: str = DEFAULT_SOFTWARE_TYPE, delta_from: Optional[str] = None,
@@ -133,6 +148,7 @@ class MemfaultSeeder:
                        extra_info=extra_info)
         return release
 
+    @_locked
     def deploy(self, project: ProjectRef, release: Union[str, list, dict],
                cohort: str = DEFAULT_COHORT, rollout_percent: Optional[int] = None,
                deployer: Optional[dict] = None) -> dict:
@@ -147,10 +163,12 @@ class MemfaultSeeder:
         return b.create_deployment(p, body, deployer or {"email": None, "id": 0,
                                                          "name": "fleetsim seeder"})
 
+    @_locked
     def chunks(self, project: ProjectRef, serial: str) -> list[bytes]:
         """Every chunk a device posted, in arrival order."""
         return self.backend.device_chunks(self._p(project), serial)
 
+    @_locked
     def render_device(self, project: ProjectRef, serial: str) -> dict:
         """A device as the API would answer it (handy in assertions)."""
         return self.backend.render_device(self.backend.get_device(self._p(project), serial))
