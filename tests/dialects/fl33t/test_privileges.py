@@ -132,3 +132,14 @@ def test_deleting_a_device_revokes_its_token(fl33t_client, client_as, world):
     assert fl33t_client.get_device("dev").delete() is True
     with pytest.raises(UnprivilegedToken):
         device.device_checkin("dev")
+
+
+@pytest.mark.parametrize("privilege, sees_token", [
+    ("admin", True), ("provisioning", True), ("readonly", False), ("upload", False),
+])
+def test_device_tokens_are_shown_only_to_who_may_provision(client_as, world, privilege,
+                                                            sees_token):
+    client = client_as(privilege)
+    tokens = {client.get_device("dev").session_token,
+              next(iter(client.list_devices())).session_token}
+    assert tokens == ({world["device_token"]} if sees_token else {None})
