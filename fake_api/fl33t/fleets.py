@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from ..core.errors import Conflict
 from . import auth, checkin, views
@@ -61,6 +61,7 @@ class FleetRules(BackendBase):
             token=record["session_token"], device_id=record["device_id"])
         record["session_token"] = session["session"]["session_token"]
         self.devices[key(team_id, record["device_id"])] = record
+        self._count(record, +1)
         return record
 
     def create_device(self, actor: dict, team_id: str, body: Any,
@@ -71,7 +72,6 @@ class FleetRules(BackendBase):
         if key(team_id, record["device_id"]) in self.devices:
             raise Conflict(f"device {record['device_id']} already exists")
         self._store_device(record)
-        self._refresh_fleets(team_id, [record["fleet_id"]])
         return {"device": self._device_view(actor, record)}
 
     def create_devices(self, actor: dict, team_id: str, body: Any) -> dict:
@@ -96,7 +96,6 @@ class FleetRules(BackendBase):
             records.append(record)
         for record in records:
             self._store_device(record)
-        self._refresh_fleets(team_id, {r["fleet_id"] for r in records})
         return {"devices": [self._device_view(actor, r) for r in records]}
 
     def update_device(self, actor: dict, team_id: str, device_id: str, body: Any) -> None:
@@ -109,9 +108,9 @@ class FleetRules(BackendBase):
             changes["name"] = text(data, "name") or ""
         if "fleet_id" in data:
             changes["fleet_id"] = self._fleet_ref(team_id, data.get("fleet_id"))
-        old_fleet = record["fleet_id"]
+        self._count(record, -1)
         record.update(changes)
-        self._refresh_fleets(team_id, [old_fleet, record["fleet_id"]])
+        self._count(record, +1)
 
     def delete_device(self, actor: dict, team_id: str, device_id: str) -> None:
         """Also revokes the device's session."""
@@ -120,8 +119,8 @@ class FleetRules(BackendBase):
         session = self.sessions.get(record.get("session_token") or "")
         if session is not None and session.get("device_id") == device_id:
             del self.sessions[record["session_token"]]
+        self._count(record, -1)
         del self.devices[key(team_id, device_id)]
-        self._refresh_fleets(team_id, [record["fleet_id"]])
 
     def checkin(self, actor: dict, team_id: str, device_id: str, body: Any,
                 base_url: str) -> Optional[dict]:
@@ -133,11 +132,12 @@ class FleetRules(BackendBase):
             raise BadRequest('the request body must be {"checkin": {}} or '
                              '{"checkin": {"build_id": "<installed build id>"}}')
         installed = text(data, "build_id") or None
+        self._count(record, -1)
         if installed is not None:
             record["build_id"] = installed
         record["checkin_tstamp"] = self.clock.isoformat()
         record["checkins"] = record.get("checkins", 0) + 1
-        self._refresh_fleets(team_id, [record["fleet_id"]])
+        self._count(record, +1)
         fleet = self.fleets.get(key(team_id, record["fleet_id"]))
         target = self._target(fleet) if fleet is not None else None
         if not checkin.is_due(target, installed):
@@ -190,8 +190,9 @@ class FleetRules(BackendBase):
         train_id = record["train_id"]
         if "train_id" in data:
             train_id = changes["train_id"] = self._train_ref(team_id, data.get("train_id"))
-        build_id = data.get("build_id") if "build_id" in data else record["build_id"]
-        changes["build_id"] = self._fleet_build_ref(team_id, build_id, train_id)
+        build_id = text(data, "build_id") or None if "build_id" in data else record["build_id"]
+        if build_id != record["build_id"] or train_id != record["train_id"]:
+            changes["build_id"] = self._fleet_build_ref(team_id, build_id, train_id)
         if "unreleased" in data:
             changes["unreleased"] = bool(flag(data, "unreleased"))
         record.update(changes)
@@ -205,24 +206,23 @@ class FleetRules(BackendBase):
             raise InUse(f"fleet {fleet_id} still has {count} device(s); move or delete them first")
         del self.fleets[key(team_id, fleet_id)]
 
-    def _refresh_fleets(self, team_id: str, fleet_ids: Iterable[Optional[str]]) -> None:
-        """Recount ``size`` and the rollout report (builds reported by devices) of fleets."""
-        wanted = {f for f in fleet_ids if f}
-        counts = {f: {"size": 0, "checked_in": 0, "builds": {}} for f in wanted}
-        for device in self.devices.values():
-            entry = counts.get(device["fleet_id"]) if device["team_id"] == team_id else None
-            if entry is None:
-                continue
-            entry["size"] += 1
-            if device.get("checkin_tstamp"):
-                entry["checked_in"] += 1
-                build = device.get("build_id") or ""
-                entry["builds"][build] = entry["builds"].get(build, 0) + 1
-        for fleet_id, entry in counts.items():
-            fleet = self.fleets.get(key(team_id, fleet_id))
-            if fleet is not None:
-                fleet["size"] = entry["size"]
-                fleet["report"] = {"checked_in": entry["checked_in"], "builds": entry["builds"]}
+    def _count(self, device: dict, sign: int) -> None:
+        """Add (``+1``) or remove (``-1``) a device's share of its fleet's ``size`` and rollout
+        report. Called around every change to a device, so check-ins cost O(1) however large
+        the fleet."""
+        fleet = self.fleets.get(key(device["team_id"], device["fleet_id"]))
+        if fleet is None:
+            return
+        fleet["size"] = fleet.get("size", 0) + sign
+        if device.get("checkin_tstamp"):
+            report = fleet.setdefault("report", {"checked_in": 0, "builds": {}})
+            report["checked_in"] += sign
+            build = device.get("build_id") or ""
+            left = report["builds"].get(build, 0) + sign
+            if left:
+                report["builds"][build] = left
+            else:
+                report["builds"].pop(build, None)
 
     def rollout(self, team_id: str, fleet_id: str) -> dict[str, Any]:
         """Rollout reporting for a fleet: target build, and what its devices last reported."""

@@ -135,3 +135,36 @@ def test_the_vendor_checkin_script_shape(fleetsim, team, world, raw):
     answer = raw("POST", "/device/d1/checkin", data='{"checkin":{}}',
                  headers={"Content-Type": "application/json"})
     assert answer.status_code == 200 and '"download_url": "http' in answer.text
+
+
+def test_a_pinned_build_whose_upload_failed_is_never_offered(fleetsim, fl33t_client, team,
+                                                              world):
+    pending = fleetsim.fl33t.build(team, world["train"], "2.0", upload=False, md5sum="0" * 32)
+    fleet = fleetsim.fl33t.fleet(team, world["train"], build=pending)
+    fleetsim.fl33t.device(team, fleet, "d1")
+    assert requests.put(pending["upload_url"], data=b"bad bytes", timeout=30).status_code == 200
+    assert fl33t_client.get_build(pending["build_id"]).status == "failed"
+    assert fl33t_client.device_checkin("d1") is False
+
+    edited = fl33t_client.get_fleet(fleet["fleet_id"])
+    edited.name = "still editable"
+    assert edited.update()
+    edited.build_id = None  # back to auto-update: the newest released build
+    edited.update()
+    assert fl33t_client.device_checkin("d1").build_id == world["new"]["build_id"]
+
+
+def test_rollout_report_follows_every_change(fleetsim, fl33t_client, team, world):
+    a = fleetsim.fl33t.fleet(team, world["train"], "a")
+    b = fleetsim.fl33t.fleet(team, world["train"], "b")
+    fleetsim.fl33t.device(team, a, "d1", installed=world["old"])
+    fleetsim.fl33t.device(team, a, "d2", installed=world["old"])
+    fl33t_client.device_checkin("d1", currently_installed_id=world["new"]["build_id"])
+    moved = fl33t_client.get_device("d2")
+    moved.fleet_id = b["fleet_id"]
+    moved.update()
+    assert fleetsim.fl33t.rollout(team, a)["builds"] == {world["new"]["build_id"]: 1}
+    assert fleetsim.fl33t.rollout(team, b)["builds"] == {world["old"]["build_id"]: 1}
+    fl33t_client.get_device("d1").delete()
+    report = fleetsim.fl33t.rollout(team, a)
+    assert (report["size"], report["checked_in"], report["builds"]) == (0, 0, {})
