@@ -79,6 +79,10 @@ class AttributesMixin:
 
     def update_device_attributes(self, project: dict, device: dict, body: Any) -> None:
         """Validate the whole list first, then write: a bad item changes nothing."""
+        self.write_attributes(project, device, self.check_attributes(project, body))
+
+    def check_attributes(self, project: dict, body: Any) -> list[tuple]:
+        """The ``(string_key, value, definition)`` writes of a PATCH body, or a 400."""
         if not isinstance(body, list):
             raise InvalidUsageError({"_schema": ["Invalid input type: expected a list."]})
         writes = []
@@ -98,6 +102,9 @@ class AttributesMixin:
                 raise InvalidUsageError({str(index): {"value": [
                     f"Not a valid {defined['data_type']} value."]}})
             writes.append((key, value, defined))
+        return writes
+
+    def write_attributes(self, project: dict, device: dict, writes: list[tuple]) -> None:
         now = self.now()
         for key, value, defined in writes:
             if defined is None:

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Optional
 
 from .errors import ConflictError, InvalidUsageError, NotFoundError
 from .util import (
+    SLUG_RE,
     Query,
     check_hardware_version,
     check_serial,
@@ -44,6 +45,9 @@ class DevicesMixin:
         return self.cohorts.get(f"{project['id']}/{slug}")
 
     def get_cohort(self, project: dict, slug: Any) -> dict:
+        """A cohort by slug (or integer id), 404 when unknown, 400 when not a slug at all."""
+        if not isinstance(slug, (str, int)) or isinstance(slug, bool):
+            raise field_error("cohort", "Not a valid string.")
         record = self.cohort(project, slug) if isinstance(slug, str) else None
         if record is None and isinstance(slug, int) and not isinstance(slug, bool):
             record = next((c for c in self.cohorts.values()
@@ -56,6 +60,8 @@ class DevicesMixin:
         """A cohort; the slug defaults to the name, slugified. Duplicates are 409 as documented."""
         name = require_str(name, "name")
         slug = optional_str(slug, "slug") or slugify(name)
+        if not SLUG_RE.match(slug):
+            raise field_error("slug", "Must be lower-case letters, digits, - and _.")
         if self.cohort(project, slug) is not None or any(
             c["project_id"] == project["id"] and c["name"] == name for c in self.cohorts.values()
         ):

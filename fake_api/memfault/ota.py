@@ -139,6 +139,7 @@ class OtaMixin:
         """``PATCH /api/v0/attributes?device_serial=``: the device-side attribute write."""
         if not serial:
             raise InvalidUsageError({"device_serial": ["Missing data for required field."]})
+        writes = self.check_attributes(project, body)
         device = self.device_for_data(project, serial)
-        self.update_device_attributes(project, device, body)
+        self.write_attributes(project, device, writes)
         device["last_seen"] = self.now()

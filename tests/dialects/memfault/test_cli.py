@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
 
 import requests
 
@@ -168,3 +170,22 @@ def test_post_chunk_single_and_multipart(memfault_cli, fleetsim, tmp_path):
 
     bad = memfault_cli("--project-key", "0" * 32, "post-chunk", "--encoding", "hex", "08")
     assert bad.returncode != 0 and "403" in bad.stderr
+
+
+def test_cli_with_user_api_key_basic_auth(memfault_cli, fleetsim):
+    """``--email/--password`` sends Basic ``email:key``: the user's API key works too."""
+    project = memfault_cli.project
+    fleetsim.memfault.release(project, "1.0.0")
+    base = [memfault_cli.executable, "--url", memfault_cli.url, "--org", project.org,
+            "--project", project.project, "--email", project.user_email]
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    ok = subprocess.run([*base, "--password", project.user_api_key, "deploy-release",
+                         "--release-version", "1.0.0", "--cohort", "default"],
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    [deployment] = Api(fleetsim.url, project).get("/deployments").json()["data"]
+    assert deployment["deployer"]["email"] == project.user_email
+    bad = subprocess.run([*base, "--password", "not-my-key", "deploy-release",
+                          "--release-version", "1.0.0", "--cohort", "default"],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode != 0 and "401" in bad.stderr

@@ -255,3 +255,13 @@ def test_device_side_attribute_write(fleetsim, mf, api):
     assert attr["custom_metric"]["string_key"] == "region"
     assert attr["custom_metric"]["data_type"] == "STRING"
     assert attr["state"]["value"] == "eu"
+
+
+def test_device_side_attribute_refusals_change_nothing(fleetsim, mf):
+    url = f"{fleetsim.url}/api/v0/attributes"
+    key = {"Memfault-Project-Key": mf.project_key}
+    assert_error(requests.patch(url, params={"device_serial": "ATTR-2"}, json={"a": 1},
+                                headers=key), 400)
+    assert_error(requests.patch(url, json=[], headers=key), 400)   # no device_serial
+    assert_error(requests.patch(url, params={"device_serial": "ATTR-2"}, json=[]), 403)
+    assert fleetsim.cloud.backends["memfault"].device(mf.record, "ATTR-2") is None
