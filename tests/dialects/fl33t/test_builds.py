@@ -44,6 +44,8 @@ def test_create_uploads_the_file_and_the_build_becomes_available(
     assert download.status_code == 200
     assert download.content == FIRMWARE and md5(download.content) == stored.md5sum
     assert 'filename="fw-1.0.0.bin"' in download.headers["Content-Disposition"]
+    part = requests.get(stored.download_url, headers={"Range": "bytes=4-7"}, timeout=30)
+    assert part.status_code == 206 and part.content == FIRMWARE[4:8]
 
 
 def test_list_filter_release_and_delete(fleetsim, fl33t_client, team, train, firmware):

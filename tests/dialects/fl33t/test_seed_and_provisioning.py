@@ -11,7 +11,8 @@ def test_team_seeds_one_token_per_privilege(fleetsim):
     team = fleetsim.fl33t.team()
     assert set(team.tokens) == {"admin", "readonly", "upload", "provisioning"}
     for privilege, token in team.tokens.items():
-        client = fl33t.Fl33tClient(team.team_id, token, base_uri=fleetsim.url)
+        client = team.client(privilege)
+        assert (client.token, client.base_uri) == (token, fleetsim.url)
         assert client.get_own_session().priv == privilege
 
 
