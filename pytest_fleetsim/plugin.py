@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from typing import Any, Optional
 
 import pytest
@@ -150,11 +151,20 @@ class MemfaultCli:
                               env=full_env, input=input, timeout=timeout)
 
 
+def _find_memfault() -> Optional[str]:
+    """``memfault`` on PATH, else the one installed beside this interpreter (an unactivated venv)."""
+    found = shutil.which("memfault")
+    if found is None:
+        beside = os.path.join(os.path.dirname(sys.executable), "memfault")
+        found = shutil.which(beside)
+    return found
+
+
 @pytest.fixture
 def memfault_cli(fleetsim: Any) -> MemfaultCli:
     """A callable that runs ``memfault <args>`` against the fake for a freshly seeded project
     (``memfault_cli.project``); it returns a ``subprocess.CompletedProcess`` with text output."""
-    executable = shutil.which("memfault")
+    executable = _find_memfault()
     if executable is None:
         pytest.skip("memfault-cli is not installed (pip install memfault-cli)")
     return MemfaultCli(executable, fleetsim.url, fleetsim.memfault.project())
