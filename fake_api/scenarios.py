@@ -67,20 +67,19 @@ def read(source: Source) -> dict[str, Any]:
     else:
         path = find(source)
         text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            parse: Any = json.loads
+        else:
+            try:
+                import yaml
+            except ImportError:
+                raise ScenarioError(
+                    f"{path} is YAML but PyYAML is not installed (pip install pyyaml)"
+                ) from None
+            parse = yaml.safe_load
         try:
-            if path.suffix == ".json":
-                data = json.loads(text)
-            else:
-                try:
-                    import yaml
-                except ImportError:
-                    raise ScenarioError(
-                        f"{path} is YAML but PyYAML is not installed (pip install pyyaml)"
-                    ) from None
-                data = yaml.safe_load(text)
-        except (ValueError, Exception) as exc:
-            if isinstance(exc, ScenarioError):
-                raise
+            data = parse(text)
+        except Exception as exc:  # json.JSONDecodeError or yaml.YAMLError
             raise ScenarioError(f"cannot parse scenario {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError("a scenario must be an object with one section per dialect")

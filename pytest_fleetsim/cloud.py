@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from fake_api import scenarios
 from fake_api.app import FakeCloudApp, create_app
 from fake_api.core import Clock, Cloud
-from fake_api.dialects import DIALECTS
+from fake_api.dialects import DIALECTS, by_name
 
 from .intercept import Interceptor
 from .server import LiveServer
@@ -84,8 +85,6 @@ class FakeCloud:
     def restore(self, snapshot: Union[dict[str, Any], str, Path]) -> None:
         """Restore a snapshot dict, or a JSON file written from one."""
         if not isinstance(snapshot, dict):
-            import json
-
             snapshot = json.loads(Path(snapshot).read_text(encoding="utf-8"))
         self.cloud.restore(snapshot)  # type: ignore[arg-type]
 
@@ -102,7 +101,7 @@ class FakeCloud:
     def _seeder(self, name: str) -> Any:
         seeder = self._seeders.get(name)
         if seeder is None:
-            dialect = next(d for d in DIALECTS if d.name == name)
+            dialect = by_name(name)
             if dialect.make_seeder is None:
                 raise NotImplementedError(f"the {name} dialect has no seeding helpers yet")
             seeder = dialect.make_seeder(self.cloud.backends[name], self.url)

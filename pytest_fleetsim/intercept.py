@@ -22,11 +22,11 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from werkzeug.test import EnvironBuilder
 
+from fake_api.app import DROP
+
 _lock = threading.Lock()
 _active: list[Interceptor] = []
 _original_send: Optional[Any] = None
-
-DROP = "fleetsim.drop"
 
 
 class Interceptor:
