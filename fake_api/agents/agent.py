@@ -99,6 +99,10 @@ class Agent:
         state = self.state
         if state == "new":
             return ()
+        if state == "reporting" and self.outcome is not None:  # not done until reported
+            if self.outcome.ok:
+                return ((self.outcome.target, "installing"),)
+            return ((self.version, "installed"), (self.outcome.target, "installing"))
         target = self.offer.version if self.offer else self.failed
         if state == "offline":
             if target is None:

@@ -29,7 +29,7 @@ def fl33t_setup(fleetsim: Any) -> Setup:
 
     def publish(version: str) -> dict:
         return seeder.build(team, train, version, released=True,
-                            data=version.encode() * (FIRMWARE // len(version)))
+                            data=(version.encode() * FIRMWARE)[:FIRMWARE])
 
     return Setup("fl33t", {"team": team, "fleet": fleet}, first, publish,
                  {"team": team, "train": train, "fleet": fleet})
@@ -45,7 +45,7 @@ def memfault_setup(fleetsim: Any) -> Setup:
 
     def publish(version: str) -> dict:
         for hw in ("evt", "dvt"):
-            release = seeder.release(project, version, version.encode() * (FIRMWARE // len(version)),
+            release = seeder.release(project, version, (version.encode() * FIRMWARE)[:FIRMWARE],
                                      hardware_version=hw)
         seeder.deploy(project, version)
         return release
