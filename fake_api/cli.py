@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="freeze time; move it with POST /__fleetsim__/clock (default: real time)")
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
+
+    from . import demo
+
+    demo.add_arguments(sub.add_parser(
+        "demo", help="a simulated fleet going through a staged rollout, in one command"))
     return parser
 
 
@@ -41,6 +46,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "demo":
+        from . import demo
+
+        return demo.run(args)
     if args.command == "scenarios":
         for name in scenarios.available():
             print(name)
