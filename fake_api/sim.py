@@ -88,6 +88,7 @@ class FleetSimulation:
         self.start = self.now
         self.timeline = Timeline(self.now, sample_every)
         self.agents: list[Agent] = []
+        self._by_serial: dict[str, Agent] = {}
         self.groups: list[Group] = []
         self.events = 0
         self._heap: list[tuple[float, int, int]] = []
@@ -139,6 +140,7 @@ class FleetSimulation:
                           plans_for(plan_list, self.seed, identity.serial, identity.hardware),
                           chosen, self, version, ref, self.seed, self.now)
             self.agents.append(agent)
+            self._by_serial[identity.serial] = agent
             made.append(agent)
             self._push(self.now + chosen.start_jitter * agent.rng.random(), agent.index)
         self.timeline.total += count
@@ -249,10 +251,7 @@ class FleetSimulation:
         return done == len(self.agents)
 
     def agent(self, serial: str) -> Agent:
-        for agent in self.agents:
-            if agent.identity.serial == serial:
-                return agent
-        raise KeyError(serial)
+        return self._by_serial[serial]
 
     def history(self, serial: str) -> list[tuple[float, str, str]]:
         """One device's events as ``(seconds since start, event, detail)``."""

@@ -36,14 +36,15 @@ _NETWORK = frozenset({"new", "idle", "downloading", "reporting"})
 
 class Agent:
     """One simulated device. ``version``/``ref`` is what it runs (``ref`` in the vendor's terms:
-    fl33t build id, Memfault version); ``history`` is its log of ``(time, event, detail)``."""
+    fl33t build id, Memfault version); ``history`` is its log of ``(time, event, detail)``;
+    ``plans`` its failure plans (assign a tuple to give one device its own)."""
 
     __slots__ = (
         "index", "identity", "protocol", "plans", "profile", "rng", "sim", "creds", "state",
         "version", "ref", "offer", "plan", "data", "inflight", "resumable", "attempts",
         "drops", "stalls", "corrupted", "refusals", "errors", "update_failures", "rejected",
         "failed", "outcome", "interval", "offline_until", "offline_at_done", "offline_phase_done",
-        "skew", "history", "now", "spawned_at", "key", "resume_state",
+        "history", "now", "spawned_at", "key", "resume_state",
     )
 
     def __init__(self, index: int, identity: DeviceIdentity, protocol: DeviceProtocol,
@@ -74,7 +75,6 @@ class Agent:
         self.offline_until = 0.0
         self.offline_at_done = False
         self.offline_phase_done: set[str] = set()
-        self.skew = next((p.clock_skew for p in plans if p.clock_skew), 0.0)
         self.history: Optional[list[tuple[float, str, str]]] = [] if sim.keep_history else None
         self.now = now
         self.spawned_at = now
@@ -85,8 +85,8 @@ class Agent:
 
     @property
     def device_time(self) -> float:
-        """What the device's own clock says (off by the plan's ``clock_skew``)."""
-        return self.now + self.skew
+        """What the device's own clock says (off by its first plan with a ``clock_skew``)."""
+        return self.now + next((p.clock_skew for p in self.plans if p.clock_skew), 0.0)
 
     def log(self, event: str, detail: str = "") -> None:
         if self.history is not None:

@@ -182,3 +182,12 @@ def test_a_fraction_fails_only_on_one_release_and_hardware(fleet_sim, mf_fleet):
     mf_fleet.publish("2.1.0")  # the plan is for 2.0.0 only: everyone takes 2.1.0
     converge(fleet_sim, "2.1.0")
     assert fleet_sim.count("2.1.0", "installed") == 60
+
+
+def test_a_plan_for_one_device(fleet_sim, mf_fleet):
+    group = spawn(fleet_sim, mf_fleet, 5)
+    unlucky = group.agents[2]
+    unlucky.plans = (FailurePlan(install_fails=True),)
+    mf_fleet.publish("2.0.0")
+    converge(fleet_sim)
+    assert [a.identity.serial for a in group if a.failed] == [unlucky.identity.serial]
