@@ -1,7 +1,7 @@
 """Simulated fleets at scale: N devices through a full update, in process, on the virtual clock.
 
     python bench/bench_sim.py                 # 1,000 / 10,000 / 50,000 devices, both dialects
-    python bench/bench_sim.py 10000 memfault  # one size, one dialect
+    python bench/bench_sim.py 10000 memfault  # one size (or 1000,10000), one dialect
     python bench/bench_sim.py 2000 fl33t --profile   # where the time goes (cProfile, top 25)
 
 Each size runs in a fresh process so peak memory (max RSS) is per size. Prints wall time for the
@@ -89,7 +89,7 @@ def main(argv: list[str]) -> None:
                         "/tmp/bench_sim.prof")
         pstats.Stats("/tmp/bench_sim.prof").sort_stats("cumulative").print_stats(25)
         return
-    sizes = [int(argv[0])] if argv else list(SIZES)
+    sizes = [int(n) for n in argv[0].split(",")] if argv else list(SIZES)
     dialects = [argv[1]] if len(argv) > 1 else list(DIALECTS)
     print(f"{'dialect':<9}{'devices':>8}{'register s':>11}{'update s':>10}{'wall s':>8}"
           f"{'CPU s':>8}{'requests':>10}{'CPU us/req':>11}{'CPU us/dev':>11}{'max RSS MB':>11}"

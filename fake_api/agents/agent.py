@@ -278,6 +278,7 @@ class Agent:
                 return self._finish(False, "download failed: " + problem)
             return self.profile.retry_wait
         self.log("downloaded", f"{len(data)} bytes")
+        self.data = bytearray()  # written to the update partition: the agent need not keep it
         self.state = "installing"
         self._phase_offline("install")
         return self.profile.install_time
