@@ -54,5 +54,6 @@ class MemfaultBackend(TenancyMixin, CatalogMixin, DevicesMixin, AttributesMixin,
         return release_key(version)
 
     def after_project_created(self, project: dict) -> None:
-        """Every project has a ``default`` cohort, which holds every device not put elsewhere."""
-        self.create_cohort(project, "Default", DEFAULT_COHORT)
+        """Every project has a ``default`` cohort, which holds every device not put elsewhere
+        (named ``default`` too, as Memfault's tutorial responses show it)."""
+        self.create_cohort(project, DEFAULT_COHORT, DEFAULT_COHORT)

@@ -109,7 +109,7 @@ class MemfaultSeeder:
         self.hardware_version(p, hardware_version, software_type)
         b.get_cohort(p, cohort)
         device = b.create_device(p, {"device_serial": serial, "hardware_version": hardware_version,
-                                     "owner_ref": owner_ref or f"owner-{serial}",
+                                     "owner_ref": owner_ref or "",
                                      "cohort": cohort})
         if current_version:
             b.software_type(p, software_type, create=True)
