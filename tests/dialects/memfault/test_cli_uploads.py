@@ -277,3 +277,19 @@ def test_project_key_is_refused_for_management_only_uploads(memfault_cli, fleets
     api = Api(fleetsim.url, memfault_cli.project,
               auth={"Memfault-Project-Key": memfault_cli.project.project_key})
     assert api.post("/symbols", json={"file": {"token": "x"}}).status_code == 401
+
+
+@pytest.mark.parametrize("cred", MGMT_CREDS)
+def test_upload_zchunk_ota_payload(memfault_cli, fleetsim, tmp_path, cred):
+    lead = b"\x81\x85" + hashlib.sha256(b"header").digest()   # sha256 checksum, header digest
+    image = write(tmp_path, "image.zck", b"\x00ZCK1" + lead + b"chunks" * 20)
+    swu = write(tmp_path, "image-delta.swu",
+                b'software = { version = "4.0.0"; images: ({ filename = "image.zck"; '
+                b'zckfile = "image.zck"; }); };\n' + b"\x00ZHR1" + lead)
+    result = run(memfault_cli, cred, "upload-zchunk-ota-payload", "--hardware-version", "evt",
+                 "--software-type", "main", "--software-version", "4.0.0",
+                 "--zchunk-header", str(swu), "--zchunk-image", str(image))
+    assert result.returncode == 0, result.stderr
+    release = Api(fleetsim.url, memfault_cli.project).get("/releases/4.0.0").json()["data"]
+    assert sorted((a["firmware_type"], a["filename"]) for a in release["artifacts"]) == [
+        ("zchunk_header_swu", "image-delta.swu"), ("zchunk_image", "image.zck")]
