@@ -12,6 +12,7 @@ import tarfile
 import zipfile
 
 import pytest
+import requests
 
 from .elf_maker import ET_CORE, make_elf
 from .memfault_helpers import Api
@@ -293,3 +294,35 @@ def test_upload_zchunk_ota_payload(memfault_cli, fleetsim, tmp_path, cred):
     release = Api(fleetsim.url, memfault_cli.project).get("/releases/4.0.0").json()["data"]
     assert sorted((a["firmware_type"], a["filename"]) for a in release["artifacts"]) == [
         ("zchunk_header_swu", "image-delta.swu"), ("zchunk_image", "image.zck")]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/symbols", b"[1]"),
+    ("/symbols", b'{"file": {"token": "nope"}}'),
+    ("/symbols", b'{"file": {"token": "T"}, "software_version": "1.0"}'),
+    ("/symbols", b'{"file": {"token": "T"}, "software_version": {"version": [1, 2], '
+                 b'"software_type": "main"}}'),
+    ("/sboms", b'{"file": {"token": "T"}, "software_version": 5, "software_type": "main"}'),
+    ("/mar", b'{"file": {"token": "T"}, "device_serial": "bad serial!"}'),
+    ("/elf_coredumps", b'{"file": {"token": "T"}, "device": []}'),
+    ("/custom-data-recording", b'{"file": {"token": "T"}, "start_time": "yesterday", '
+                               b'"duration_secs": 1, "mimetypes": ["a/b"], "reason": "r", '
+                               b'"device": {"device_serial": "D", "hardware_version": "evt", '
+                               b'"software_type": "main", "software_version": "1"}}'),
+    ("/qc/x", b'{"file": {"token": "T"}, "device_serial": "D", "hardware_version": "evt", '
+              b'"trace_attributes": [{"string_key": "k", "value": {"nested": 1}}]}'),
+    ("/coredumps", b'{"file": {"token": "T"}, "colour": "red"}'),
+])
+def test_bad_commits_are_400_and_change_nothing(fleetsim, mf, api, path, body):
+    """A prepared, uploaded file (token T) committed with a bad body: Memfault's 400."""
+    kind = {"/symbols": "SYMBOL_FILE", "/sboms": "SBOM", "/mar": "MAR",
+            "/elf_coredumps": "ELF_COREDUMP", "/custom-data-recording": "CUSTOM_DATA_RECORDING",
+            "/qc/x": "QCOMM_X", "/coredumps": "COREDUMP"}[path]
+    fleetsim.cloud.ids.pin("memfault.upload_token", "T")
+    prepared = api.post("/upload", json={"kind": kind, "size": 4}).json()["data"]
+    assert requests.put(prepared["upload_url"], data=b"\x00\x01\x02\x03").status_code == 200
+    before = fleetsim.snapshot()
+    answer = api.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()["error"]) == {"code", "http_code", "message", "type"}
+    assert fleetsim.snapshot() == before
