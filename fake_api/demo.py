@@ -22,14 +22,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Optional
 
-from .agents import PROFILES, FailurePlan
-from .agents.identity import MissingDependency
-
 RELEASE_OLD, RELEASE_NEW = "1.0.0", "2.0.0"
 HARDWARE = {"evt": 1, "dvt": 3}
 FIRMWARE_SIZE = 48 * 1024
-#: Devices check every 5 minutes (with jitter): a 30-minute stage reaches all staged devices.
-PROFILE = PROFILES["fast"].with_(poll_interval=300.0)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the simulation report (timeline, devices) to FILE")
 
 
-def failure_plans(rate: float) -> list[FailurePlan]:
+def failure_plans(rate: float) -> list[Any]:
     """What goes wrong in the demo fleet (first match wins per device)."""
+    from .agents import FailurePlan
+
     return [
         FailurePlan(name="install fails", install_fails=True, fraction=rate, release=RELEASE_NEW),
         FailurePlan(name="boot loop on dvt", boot_loop=3, fraction=0.02, hardware="dvt",
@@ -281,9 +278,14 @@ def _line(sim: Any, label: str, eligible: int, started: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .agents import PROFILES
+    from .agents.identity import MissingDependency
     from .app import create_app
     from .core import Clock, Cloud
     from .sim import FleetSimulation
+
+    # Devices check every 5 minutes (with jitter): a 30-minute stage reaches every staged device.
+    profile = PROFILES["fast"].with_(poll_interval=300.0)
 
     stages = [int(s) for s in str(args.stages).split(",") if s.strip()]
     if not stages or any(not 0 < s <= 100 for s in stages) or args.devices < 1:
@@ -303,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"fleetsim demo: {args.dialect} fake on {server.url}, virtual clock, "
                   f"seed {args.seed}")
             try:
-                group = sim.spawn(args.dialect, args.devices, hardware=HARDWARE, profile=PROFILE,
+                group = sim.spawn(args.dialect, args.devices, hardware=HARDWARE, profile=profile,
                                   plans=failure_plans(args.failure_rate),
                                   **driver.spawn_settings())
             except MissingDependency as exc:
