@@ -1,0 +1,486 @@
+"""Compile ``$filter``/``$orderby`` expressions into Python closures over stored rows.
+
+Names are resolved against the schema once, at compile time (an unknown field is a 400 before any
+row is read); a closure is ``fn(row, env) -> value`` where ``env`` maps lambda variables to rows.
+Logic is SQL's three-valued logic, as pinejs runs filters in SQL: a comparison with NULL is NULL
+(None) except ``eq``/``ne``, which are null-safe (``IS NOT DISTINCT FROM``), and a row passes only
+when the filter is True.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Optional
+
+from .. import schema
+from ..db import BalenaDb, Context, format_date
+from .ast import Bin, Call, Count, In, Lambda, Lit, Neg, Node, Not, Path
+from .errors import ODataError
+
+Fn = Callable[[dict, dict], Any]
+UTC = timezone.utc
+
+_NUMERIC = ("int", "real")
+_BOOLEAN_CALLS = ("contains", "startswith", "endswith", "substringof")
+
+
+class Names:
+    """Identity name mapping (API v7); ``versions.Version`` overrides it for older versions."""
+
+    def resource_in(self, name: str) -> str:
+        return name
+
+    def field_in(self, resource: str, name: str) -> str:
+        return name
+
+    def field_out(self, resource: str, name: str) -> Optional[str]:
+        """The name ``name`` has in this version, or None when the version does not have it."""
+        return name
+
+    def link(self, resource: str, id: Any) -> Any:
+        """An unexpanded link to row ``id`` of ``resource``."""
+        return {"__id": id}
+
+    def decorate(self, resource: str, out: dict, row: dict) -> None:
+        """Add per-row metadata to a served row (v5's ``__metadata``); nothing in v6/v7."""
+
+
+class Reader:
+    """One request's view of the data: db, actor, version names, permission filters (cached)."""
+
+    def __init__(self, db: BalenaDb, actor: Any = None, names: Optional[Names] = None) -> None:
+        self.db = db
+        self.actor = actor
+        self.names = names or Names()
+        self.ctx = Context(db, actor)
+        self._visible: dict[str, Any] = {}
+
+    def resource(self, name: str) -> schema.Resource:
+        res = schema.resource(self.names.resource_in(name))
+        if res is None:
+            raise ODataError(f"Unknown resource '{name}'")
+        return res
+
+    def visible(self, resource: str) -> Optional[Callable[[dict], bool]]:
+        """The actor's read filter for ``resource`` (None: every row)."""
+        if resource not in self._visible:
+            self._visible[resource] = self.db.hooks.read_filter(resource, self.actor)
+        return self._visible[resource]
+
+    def member(self, res: schema.Resource, name: str) -> tuple[str, Any]:
+        """What ``name`` is on ``res``: ("field", Field) / ("link", Link) / ("nav", Nav)."""
+        real = self.names.field_in(res.name, name)
+        real = res.field_synonyms.get(real, real)
+        fdef = res.fields.get(real)
+        if fdef is not None and not fdef.hidden:
+            return "field", fdef
+        if real in res.links:
+            return "link", res.links[real]
+        if real in res.navs:
+            return "nav", res.navs[real]
+        raise ODataError(f"Unknown field '{name}' of resource '{res.name}'")
+
+    def value_getter(self, res: schema.Resource, column: Any) -> Callable[[dict], Any]:
+        """``row -> stored or computed value`` for a field or a link."""
+        name = column.name
+        if column.computed:
+            fn = res.computed.get(name)
+            ctx = self.ctx
+            if fn is None:
+                return lambda row: None
+            return lambda row: fn(row, ctx)
+        return lambda row: row.get(name)
+
+    def follow(self, link: schema.Link, target_id: Any) -> Optional[dict]:
+        """The visible target row of a to-one link, or None."""
+        row = self.db.get(link.target, target_id)
+        if row is None:
+            return None
+        pred = self.visible(schema.canonical(link.target))
+        return row if pred is None or pred(row) else None
+
+    def related(self, res: schema.Resource, kind: str, member: Any) -> Callable[[dict], list]:
+        """``row -> visible related rows`` for a link (0 or 1 row) or a navigation."""
+        if kind == "link":
+            getter = self.value_getter(res, member)
+            return lambda row: [r for r in (self.follow(member, getter(row)),) if r is not None]
+        nav: schema.Nav = member
+        target = schema.canonical(nav.resource)
+        table = self.db.tables[target]
+        if nav.fk is None:
+            fn = res.computed_navs.get(nav.name)
+            if fn is None:
+                return lambda row: []
+            ctx = self.ctx
+
+            def computed(row: dict) -> list:
+                rows = (table.get(i) for i in fn(row, ctx))
+                return self._only_visible(target, [r for r in rows if r is not None])
+            return computed
+        db, fk = self.db, nav.fk
+
+        def children(row: dict) -> list:
+            return self._only_visible(target, [table[i] for i in db.child_ids(target, fk, row["id"])])
+        return children
+
+    def _only_visible(self, resource: str, rows: list) -> list:
+        pred = self.visible(resource)
+        return rows if pred is None else [r for r in rows if pred(r)]
+
+
+# --- semantics ------------------------------------------------------------------------------------
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "num"
+    if isinstance(value, str):
+        return "str"
+    return "other"
+
+
+def compare(op: str, a: Any, b: Any) -> Optional[bool]:
+    """One comparison with SQL NULL rules (``eq``/``ne`` null-safe); mismatched types are NULL."""
+    if op in ("eq", "ne"):
+        if a is None or b is None:
+            same = a is None and b is None
+        else:
+            ka, kb = _kind_of(a), _kind_of(b)
+            if ka != kb:
+                return None
+            same = a == b
+        return same if op == "eq" else not same
+    if a is None or b is None:
+        return None
+    ka = _kind_of(a)
+    if ka != _kind_of(b) or ka == "other":
+        return None
+    if op == "lt":
+        return a < b
+    if op == "le":
+        return a <= b
+    if op == "gt":
+        return a > b
+    return a >= b
+
+
+def arith(op: str, a: Any, b: Any) -> Any:
+    """add sub mul div mod (NULL in, NULL out; dates plus/minus durations)."""
+    if a is None or b is None:
+        return None
+    if isinstance(b, timedelta) and isinstance(a, str) and op in ("add", "sub"):
+        try:
+            moment = datetime.fromisoformat(a.replace("Z", "+00:00"))
+            return format_date(moment + b if op == "add" else moment - b)
+        except (ValueError, OverflowError):
+            return None
+    if _kind_of(a) != "num" or _kind_of(b) != "num":
+        return None
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if b == 0:
+        return None
+    if op == "div":
+        if isinstance(a, int) and isinstance(b, int):
+            q = abs(a) // abs(b)
+            return q if (a >= 0) == (b >= 0) else -q
+        return a / b
+    return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else (
+        abs(a) % abs(b) * (1 if a >= 0 else -1))
+
+
+def logic_and(a: Any, b: Any) -> Optional[bool]:
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def logic_or(a: Any, b: Any) -> Optional[bool]:
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def _str(v: Any) -> Optional[str]:
+    return v if isinstance(v, str) else None
+
+
+def _date_part(value: Any, part: str) -> Any:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if part == "fractionalseconds":
+        return moment.microsecond / 1_000_000
+    if part == "date":
+        return moment.date().isoformat()
+    if part == "time":
+        return moment.time().isoformat()
+    return getattr(moment, part)
+
+
+def call(name: str, args: list, ctx: Context) -> Any:
+    """One function of the catalogue on evaluated arguments (NULL in, NULL out)."""
+    if name == "now":
+        return format_date(ctx.db.cloud.clock.now())
+    if any(a is None for a in args):
+        return None
+    if name in ("contains", "startswith", "endswith", "substringof", "indexof", "concat"):
+        s, t = _str(args[0]), _str(args[1])
+        if s is None or t is None:
+            return None
+        if name == "contains":
+            return t in s
+        if name == "substringof":
+            return s in t
+        if name == "startswith":
+            return s.startswith(t)
+        if name == "endswith":
+            return s.endswith(t)
+        if name == "indexof":
+            return s.find(t)
+        return s + t
+    if name in ("tolower", "toupper", "trim", "length"):
+        s = _str(args[0])
+        if s is None:
+            return None
+        return {"tolower": str.lower, "toupper": str.upper, "trim": str.strip,
+                "length": len}[name](s)
+    if name == "substring":
+        s = _str(args[0])
+        if s is None or any(_kind_of(a) != "num" or isinstance(a, float) for a in args[1:]):
+            return None
+        start = max(args[1], 0)
+        return s[start:] if len(args) == 2 else s[start:start + max(args[2], 0)]
+    if name in ("round", "floor", "ceiling"):
+        if _kind_of(args[0]) != "num":
+            return None
+        return {"round": lambda x: math.floor(x + 0.5), "floor": math.floor,
+                "ceiling": math.ceil}[name](args[0])
+    if name == "totalseconds":
+        return args[0].total_seconds() if isinstance(args[0], timedelta) else None
+    return _date_part(args[0], name)
+
+
+# --- compiler -------------------------------------------------------------------------------------
+
+class Compiler:
+    """Compiles expressions rooted at one resource (lambda variables add roots)."""
+
+    def __init__(self, reader: Reader, res: schema.Resource,
+                 scope: Optional[dict[str, schema.Resource]] = None, depth: int = 0) -> None:
+        self.reader = reader
+        self.res = res
+        self.scope = scope or {}
+        self.depth = depth
+
+    def predicate(self, node: Node) -> Callable[[dict], bool]:
+        """``row -> bool`` for a top-level ``$filter``."""
+        fn, kind = self.compile(node)
+        if kind not in ("bool", "any", "null"):
+            raise ODataError("$filter must be a boolean expression")
+        env: dict = {}
+        return lambda row: fn(row, env) is True
+
+    def compile(self, node: Node) -> tuple[Fn, str]:
+        """``(fn(row, env) -> value, kind)``; kind: bool int real str date duration json null any."""
+        if isinstance(node, Lit):
+            value = node.value
+            return (lambda row, env: value), node.kind
+        if isinstance(node, Path):
+            return self._path(node)
+        if isinstance(node, Bin):
+            return self._bin(node)
+        if isinstance(node, Not):
+            fn, kind = self.compile(node.expr)
+            self._want_bool(kind, "not")
+            return (lambda row, env: None if (v := fn(row, env)) is None else not v), "bool"
+        if isinstance(node, Neg):  # pragma: no cover - the parser folds signs into numbers
+            fn, kind = self.compile(node.expr)
+            return (lambda row, env: None if (v := fn(row, env)) is None else -v), kind
+        if isinstance(node, In):
+            return self._in(node)
+        if isinstance(node, Call):
+            return self._call(node)
+        if isinstance(node, (Lambda, Count)):
+            return self._collection(node)
+        raise ODataError("Unsupported expression")  # pragma: no cover
+
+    @staticmethod
+    def _want_bool(kind: str, where: str) -> None:
+        if kind not in ("bool", "any", "null"):
+            raise ODataError(f"The operand of '{where}' must be a boolean expression")
+
+    def _root(self, segments: tuple[str, ...]) -> tuple[schema.Resource, Callable, tuple[str, ...]]:
+        first = segments[0]
+        if first in self.scope:
+            return self.scope[first], (lambda row, env: env[first]), segments[1:]
+        return self.res, (lambda row, env: row), segments
+
+    def _walk(self, segments: tuple[str, ...]):
+        """Follow to-one links; ``(resource, row getter, last kind, last member)``."""
+        res, get, rest = self._root(segments)
+        if not rest:
+            raise ODataError(f"'{segments[0]}' alone is not a value")
+        follow = self.reader.follow
+        for i, seg in enumerate(rest):
+            kind, member = self.reader.member(res, seg)
+            if i == len(rest) - 1:
+                return res, get, kind, member
+            if kind != "link":
+                raise ODataError(f"'{seg}' is a collection: use any()/all() or $count, or it is "
+                                 f"not a navigation of '{res.name}'")
+            value = self.reader.value_getter(res, member)
+            get = (lambda g, v, m: lambda row, env: (
+                None if (r := g(row, env)) is None else follow(m, v(r))))(get, value, member)
+            res = schema.resource(member.target)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _path(self, node: Path) -> tuple[Fn, str]:
+        res, get, kind, member = self._walk(node.segments)
+        if kind == "nav":
+            raise ODataError(f"'{member.name}' is a collection: use any()/all() or $count")
+        value = self.reader.value_getter(res, member)
+        out_kind = "int" if kind == "link" else member.type
+        if out_kind == "text":
+            out_kind = "str"
+        if out_kind == "json" or member.computed:
+            out_kind = "any"
+        if len(node.segments) == 1 and node.segments[0] not in self.scope:
+            return (lambda row, env: value(row)), out_kind
+        return (lambda row, env: None if (r := get(row, env)) is None else value(r)), out_kind
+
+    def _collection(self, node: Lambda | Count) -> tuple[Fn, str]:
+        res, get, kind, member = self._walk(node.path.segments)
+        if kind == "field":
+            raise ODataError(f"'{member.name}' is not a navigation")
+        related = self.reader.related(res, kind, member)
+
+        def rows(row: dict, env: dict) -> list:
+            r = get(row, env)
+            return [] if r is None else related(r)
+        if isinstance(node, Count):
+            return (lambda row, env: len(rows(row, env))), "int"
+        if node.body is None:
+            return (lambda row, env: bool(rows(row, env))), "bool"
+        if self.depth > 20:
+            raise ODataError("Lambdas are nested too deeply")
+        target = schema.resource(member.target if kind == "link" else member.resource)
+        var = node.var
+        inner = Compiler(self.reader, self.res, {**self.scope, var: target}, self.depth + 1)
+        body, bkind = inner.compile(node.body)
+        self._want_bool(bkind, node.op)
+        if node.op == "any":
+            def any_(row: dict, env: dict) -> bool:
+                return any(body(row, {**env, var: c}) is True for c in rows(row, env))
+            return any_, "bool"
+
+        def all_(row: dict, env: dict) -> bool:
+            return all(body(row, {**env, var: c}) is not False for c in rows(row, env))
+        return all_, "bool"
+
+    def _bin(self, node: Bin) -> tuple[Fn, str]:
+        op = node.op
+        (left, lk), (right, rk) = self.compile(node.left), self.compile(node.right)
+        if op in ("and", "or"):
+            self._want_bool(lk, op)
+            self._want_bool(rk, op)
+            if op == "and":
+                return (lambda row, env: logic_and(a, right(row, env))
+                        if (a := left(row, env)) is not False else False), "bool"
+            return (lambda row, env: logic_or(a, right(row, env))
+                    if (a := left(row, env)) is not True else True), "bool"
+        if op in ("add", "sub", "mul", "div", "mod"):
+            for k in (lk, rk):
+                if k in ("bool", "str", "json"):
+                    raise ODataError(f"'{op}' needs numbers, not {k}")
+            kind = "date" if lk == "date" else ("real" if "real" in (lk, rk) else lk)
+            return (lambda row, env: arith(op, left(row, env), right(row, env))), kind
+        # comparison: a date compared with a plain string literal reads the string as a date
+        left, lk = self._date_side(node.left, left, lk, rk)
+        right, rk = self._date_side(node.right, right, rk, lk)
+        self._check_types(op, lk, rk)
+        fast = self._fast_eq(node, lk)
+        if fast is not None:
+            return fast, "bool"
+        return (lambda row, env: compare(op, left(row, env), right(row, env))), "bool"
+
+    def _fast_eq(self, node: Bin, lk: str) -> Optional[Fn]:
+        """``field eq literal`` without the general comparison (the hot case on big tables)."""
+        if node.op != "eq" or not isinstance(node.right, Lit) or node.right.value is None:
+            return None
+        if not isinstance(node.left, Path) or len(node.left.segments) != 1 or (
+                node.left.segments[0] in self.scope) or lk not in ("int", "real", "str", "bool"):
+            return None
+        if node.right.kind not in ("int", "real", "str", "bool"):
+            return None
+        kind, member = self.reader.member(self.res, node.left.segments[0])
+        if member.computed or getattr(member, "type", "") == "date":
+            return None
+        name, lit = member.name, node.right.value
+        return lambda row, env: row.get(name) == lit
+
+    def _date_side(self, node: Node, fn: Fn, kind: str, other: str) -> tuple[Fn, str]:
+        if other == "date" and isinstance(node, Lit) and node.kind == "str":
+            from .parser import parse_datetime
+            value = parse_datetime(node.value)
+            return (lambda row, env: value), "date"
+        if kind == "date":
+            return fn, "str"
+        return fn, kind
+
+    @staticmethod
+    def _check_types(op: str, lk: str, rk: str) -> None:
+        group = {"int": "num", "real": "num", "str": "str", "date": "str", "bool": "bool",
+                 "duration": "duration"}
+        a, b = group.get(lk), group.get(rk)
+        if a and b and a != b:
+            raise ODataError(f"Cannot compare {lk} with {rk} using '{op}'")
+
+    def _in(self, node: In) -> tuple[Fn, str]:
+        fn, kind = self.compile(node.expr)
+        values = []
+        for item in node.items:
+            if not isinstance(item, Lit):
+                raise ODataError("'in' takes a list of literals")
+            self._check_types("in", kind, item.kind)
+            values.append(item.value)
+        if kind in ("int", "str") and all(
+                isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+            fast = frozenset(values)
+            return (lambda row, env: None if (v := fn(row, env)) is None else v in fast), "bool"
+
+        def slow(row: dict, env: dict) -> Optional[bool]:
+            v = fn(row, env)
+            if v is None:
+                return None
+            return any(compare("eq", v, x) is True for x in values)
+        return slow, "bool"
+
+    def _call(self, node: Call) -> tuple[Fn, str]:
+        compiled = [self.compile(a) for a in node.args]
+        fns = [f for f, _ in compiled]
+        ctx = self.reader.ctx
+        name = node.name
+        kind = ("bool" if name in _BOOLEAN_CALLS else
+                "str" if name in ("tolower", "toupper", "trim", "concat", "substring", "date",
+                                  "time") else
+                "date" if name == "now" else
+                "real" if name in ("fractionalseconds", "totalseconds") else "int")
+        if len(fns) == 1:
+            f0 = fns[0]
+            return (lambda row, env: call(name, [f0(row, env)], ctx)), kind
+        return (lambda row, env: call(name, [f(row, env) for f in fns], ctx)), kind
+

@@ -1,0 +1,218 @@
+"""Compiled queries: options resolved against the schema once, then run over rows.
+
+``compile_query`` turns ``Options`` into a ``Query`` (filter closure, sort keys, page, selected
+columns and nested expands). ``select`` runs it: the candidate rows come from an index when the
+filter pins a key, an alternate key or a link (``id in (…)``, ``uuid eq '…'``,
+``belongs_to__application eq N``, ``(slug eq …) or (uuid eq …)``), else from a scan; without an
+``$orderby`` it stops as soon as the page is full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+from .. import schema
+from .ast import Bin, In, Lit, Node, Options, Path
+from .errors import ODataError
+from .evaluate import Compiler, Reader
+
+MAX_INT = 2**31 - 1
+
+
+@dataclass
+class Expansion:
+    out: str
+    related: Callable[[dict], list]
+    count: bool
+    query: Query
+
+
+@dataclass
+class Query:
+    res: schema.Resource
+    filter_node: Optional[Node] = None
+    filter: Optional[Callable[[dict], bool]] = None
+    order: list[tuple[Callable[[dict], Any], bool]] = field(default_factory=list)
+    top: Optional[int] = None
+    skip: Optional[int] = None
+    columns: list[tuple[str, Callable[[dict], Any]]] = field(default_factory=list)
+    expands: list[Expansion] = field(default_factory=list)
+
+
+def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: int = 0) -> Query:
+    q = Query(res, opts.filter, top=opts.top, skip=opts.skip)
+    compiler = Compiler(reader, res)
+    if opts.filter is not None:
+        q.filter = compiler.predicate(opts.filter)
+    env: dict = {}
+    for item in opts.orderby:
+        fn, _kind = compiler.compile(item.expr)
+        q.order.append(((lambda f: lambda row: f(row, env))(fn), item.desc))
+    expanded = set()
+    for exp in opts.expand:
+        kind, member = reader.member(res, exp.name)
+        if kind == "field":
+            raise ODataError(f"'{exp.name}' of '{res.name}' is not a navigation and cannot be "
+                             "expanded")
+        if exp.name in expanded:
+            raise ODataError(f"'{exp.name}' is expanded twice")
+        expanded.add(exp.name)
+        target = schema.resource(member.target if kind == "link" else member.resource)
+        q.expands.append(Expansion(exp.name, reader.related(res, kind, member), exp.count,
+                                   compile_query(reader, target, exp.options, depth + 1)))
+    q.columns = _columns(reader, res, opts.select, expanded)
+    return q
+
+
+def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
+             expanded: set[str]) -> list[tuple[str, Callable[[dict], Any]]]:
+    names = reader.names
+    if select is None:
+        wanted = []
+        for name in res.readable:
+            out = names.field_out(res.name, name)
+            if out is not None and out not in expanded:
+                wanted.append(out)
+    else:
+        wanted = [n for n in dict.fromkeys(select) if n not in expanded]
+    cols = []
+    link = names.link
+    for out in wanted:
+        kind, member = reader.member(res, out)
+        if kind == "nav":
+            raise ODataError(f"'{out}' is a collection of '{res.name}': expand it to select it")
+        get = reader.value_getter(res, member)
+        if kind == "link":
+            target = schema.canonical(member.target)
+            cols.append((out, (lambda g, t: lambda row: (
+                None if (v := g(row)) is None else link(t, v)))(get, target)))
+        else:
+            cols.append((out, get))
+    return cols
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def select(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None) -> list[dict]:
+    """The page of rows ``q`` answers (before serialisation)."""
+    rows = candidates if candidates is not None else plan(reader, q)
+    visible, flt = reader.visible(q.res.name), q.filter
+    skip, top = q.skip or 0, q.top
+    if not q.order:
+        out: list[dict] = []
+        if top == 0:
+            return out
+        for row in rows:
+            if (visible is not None and not visible(row)) or (flt is not None and not flt(row)):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            out.append(row)
+            if top is not None and len(out) >= top:
+                break
+        return out
+    matched = [r for r in rows if (visible is None or visible(r)) and (flt is None or flt(r))]
+    for key, desc in reversed(q.order):
+        def sort_key(row: dict, key: Callable = key) -> tuple:
+            v = key(row)
+            return (1, 0) if v is None else (0, v)
+        try:
+            matched.sort(key=sort_key, reverse=desc)
+        except TypeError:  # values of mixed types (computed or JSON): order them as text
+            matched.sort(key=lambda r, key=key: (1, "") if key(r) is None else (0, repr(key(r))),
+                         reverse=desc)
+    end = None if top is None else skip + top
+    return matched[skip:end]
+
+
+def count(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None) -> int:
+    """How many rows match (``$top``/``$skip`` do not apply to a count)."""
+    rows = candidates if candidates is not None else plan(reader, q)
+    visible, flt = reader.visible(q.res.name), q.filter
+    return sum(1 for r in rows
+               if (visible is None or visible(r)) and (flt is None or flt(r)))
+
+
+def plan(reader: Reader, q: Query) -> Iterable[dict]:
+    """Candidate rows: through an index when the filter allows, else the whole table."""
+    table = reader.db.tables[q.res.name]
+    if q.filter_node is not None:
+        ids = _indexed(reader, q.res, q.filter_node)
+        if ids is not None:
+            return [r for r in (table.get(i) for i in sorted(ids)) if r is not None]
+    return list(table.values())
+
+
+def _indexed(reader: Reader, res: schema.Resource, node: Node) -> Optional[set]:
+    """Ids of the rows that can match ``node``, when an index narrows them (else None)."""
+    if isinstance(node, Bin) and node.op == "and":
+        left = _indexed(reader, res, node.left)
+        right = _indexed(reader, res, node.right)
+        if left is None or right is None:
+            return left if right is None else right
+        return left & right
+    if isinstance(node, Bin) and node.op == "or":
+        left = _indexed(reader, res, node.left)
+        right = _indexed(reader, res, node.right) if left is not None else None
+        return None if left is None or right is None else left | right
+    if isinstance(node, Bin) and node.op == "eq":
+        path, lit = node.left, node.right
+        if isinstance(path, Lit):
+            path, lit = lit, path
+        if isinstance(path, Path) and isinstance(lit, Lit):
+            return _lookup(reader, res, path, [lit.value])
+    if isinstance(node, In) and isinstance(node.expr, Path) and all(
+            isinstance(i, Lit) for i in node.items):
+        return _lookup(reader, res, node.expr, [i.value for i in node.items])  # type: ignore
+    return None
+
+
+def _lookup(reader: Reader, res: schema.Resource, path: Path, values: list) -> Optional[set]:
+    if len(path.segments) != 1 or any(v is None or isinstance(v, bool) for v in values):
+        return None
+    try:
+        kind, member = reader.member(res, path.segments[0])
+    except ODataError:
+        return None
+    if getattr(member, "computed", False) or kind == "nav":
+        return None
+    db, name = reader.db, member.name
+    if name == "id":
+        return set(values)
+    if kind == "link":
+        out: set = set()
+        for v in values:
+            out.update(db.child_ids(res.name, name, v))
+        return out
+    if db.has_unique_index(res.name, (name,)):
+        found = (db.lookup_unique(res.name, (name,), (v,)) for v in values)
+        return {i for i in found if i is not None}
+    return None
+
+
+def key_rows(reader: Reader, res: schema.Resource, key: Any) -> list[dict]:
+    """The row a URL key names (``(1)``, ``(id=1)``, ``(uuid='…')``, ``(device=1,name='x')``)."""
+    table = reader.db.tables[res.name]
+    if not isinstance(key, dict):
+        key = {"id": key}
+    real = {}
+    for name, value in key.items():
+        kind, member = reader.member(res, name)
+        if kind == "nav" or getattr(member, "computed", False):
+            raise ODataError(f"'{name}' cannot be part of a key of '{res.name}'")
+        real[member.name] = value
+    if set(real) == {"id"}:
+        rid = real["id"]
+        if not isinstance(rid, int) or isinstance(rid, bool):
+            raise ODataError(f"The key of '{res.name}' must be an integer")
+        if not -MAX_INT - 1 <= rid <= MAX_INT:
+            raise ODataError(f"Key {rid} is out of range for an integer")
+        row = table.get(rid)
+        return [row] if row is not None else []
+    for cols in res.alternate_keys:
+        if set(cols) == set(real):
+            rid = reader.db.lookup_unique(res.name, cols, tuple(real[c] for c in cols))
+            return [table[rid]] if rid is not None else []
+    raise ODataError(f"({', '.join(key)}) is not a key of '{res.name}'")

@@ -1,0 +1,25 @@
+"""Rows out: the selected columns of each row, links as the version's link form, and every
+``$expand`` as a list (even for a to-one link) or, for ``nav/$count``, a number."""
+
+from __future__ import annotations
+
+from .evaluate import Reader
+from .query import Query, count, select
+
+
+def render(reader: Reader, q: Query, rows: list[dict]) -> list[dict]:
+    """Serialise an already selected page of rows."""
+    columns, expands, decorate = q.columns, q.expands, reader.names.decorate
+    name = q.res.name
+    out = []
+    for row in rows:
+        item = {key: get(row) for key, get in columns}
+        for exp in expands:
+            related = exp.related(row)
+            if exp.count:
+                item[exp.out] = count(reader, exp.query, related)
+            else:
+                item[exp.out] = render(reader, exp.query, select(reader, exp.query, related))
+        decorate(name, item, row)
+        out.append(item)
+    return out
