@@ -274,6 +274,53 @@ def call(name: str, args: list, ctx: Context) -> Any:
     return _date_part(args[0], name)
 
 
+SEMI_JOIN_AFTER = 32  # rows evaluated one by one before a lambda switches to a semi-join
+
+
+def _uncorrelated(node: Any, bound: set) -> bool:
+    """Whether every path in ``node`` starts at a variable of ``bound`` (or an inner lambda's)."""
+    if isinstance(node, Lit) or node is None:
+        return True
+    if isinstance(node, Path):
+        return node.segments[0] in bound
+    if isinstance(node, Count):
+        return node.path.segments[0] in bound
+    if isinstance(node, Lambda):
+        return node.path.segments[0] in bound and _uncorrelated(node.body, bound | {node.var})
+    if isinstance(node, Bin):
+        return _uncorrelated(node.left, bound) and _uncorrelated(node.right, bound)
+    if isinstance(node, (Not, Neg)):
+        return _uncorrelated(node.expr, bound)
+    if isinstance(node, In):
+        return _uncorrelated(node.expr, bound) and all(_uncorrelated(i, bound) for i in node.items)
+    if isinstance(node, Call):
+        return all(_uncorrelated(a, bound) for a in node.args)
+    return False
+
+
+def _strip(node: Any, var: str) -> Any:
+    """``node`` with the lambda variable ``var`` removed from the front of its paths, so that an
+    uncorrelated lambda body becomes a plain filter of the related resource."""
+    if isinstance(node, Path):
+        return Path(node.segments[1:]) if node.segments[0] == var else node
+    if isinstance(node, Count):
+        return Count(_strip(node.path, var))
+    if isinstance(node, Lambda):
+        return Lambda(_strip(node.path, var), node.op, node.var,
+                      None if node.body is None else _strip(node.body, var))
+    if isinstance(node, Bin):
+        return Bin(node.op, _strip(node.left, var), _strip(node.right, var))
+    if isinstance(node, Not):
+        return Not(_strip(node.expr, var))
+    if isinstance(node, Neg):
+        return Neg(_strip(node.expr, var))
+    if isinstance(node, In):
+        return In(_strip(node.expr, var), tuple(_strip(i, var) for i in node.items))
+    if isinstance(node, Call):
+        return Call(node.name, tuple(_strip(a, var) for a in node.args))
+    return node
+
+
 # --- compiler -------------------------------------------------------------------------------------
 
 class Compiler:
@@ -385,11 +432,45 @@ class Compiler:
         if node.op == "any":
             def any_(row: dict, env: dict) -> bool:
                 return any(body(row, {**env, var: c}) is True for c in rows(row, env))
+            if (len(node.path.segments) == 1 and node.path.segments[0] not in self.scope
+                    and not getattr(member, "computed", False)
+                    and (kind == "link" or member.fk is not None)
+                    and _uncorrelated(node.body, {var})):
+                return self._semi_join(any_, kind, member, target, var, node.body), "bool"
             return any_, "bool"
 
         def all_(row: dict, env: dict) -> bool:
             return all(body(row, {**env, var: c}) is not False for c in rows(row, env))
         return all_, "bool"
+
+    def _semi_join(self, per_row: Fn, kind: str, member: Any, target: schema.Resource, var: str,
+                   node_body: Node) -> Fn:
+        """``nav/any(v: …)`` whose body reads only ``v``: after a few rows, one pass over the
+        related table gives the set of matching parents, and each row is a set lookup."""
+        reader = self.reader
+        state: dict[str, Any] = {"calls": 0, "ids": None}
+        name = member.name
+        flat = _strip(node_body, var)
+        pred = Compiler(reader, target).predicate(flat)
+
+        def matching() -> set:
+            from .query import Query, plan  # (query builds on this module)
+            visible = reader.visible(target.name)
+            rows = plan(reader, Query(target, flat, pred))
+            hits = [c for c in rows if (visible is None or visible(c)) and pred(c)]
+            if kind == "link":
+                return {c["id"] for c in hits}
+            return {c.get(member.fk) for c in hits}
+
+        def any_(row: dict, env: dict) -> bool:
+            ids = state["ids"]
+            if ids is None:
+                state["calls"] += 1
+                if state["calls"] <= SEMI_JOIN_AFTER:
+                    return per_row(row, env)
+                ids = state["ids"] = matching()
+            return (row.get(name) if kind == "link" else row["id"]) in ids
+        return any_
 
     def _bin(self, node: Bin) -> tuple[Fn, str]:
         op = node.op

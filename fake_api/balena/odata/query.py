@@ -10,6 +10,7 @@ filter pins a key, an alternate key or a link (``id in (…)``, ``uuid eq '…'`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Optional
 
 from .. import schema
@@ -36,8 +37,23 @@ class Query:
     order: list[tuple[Callable[[dict], Any], bool]] = field(default_factory=list)
     top: Optional[int] = None
     skip: Optional[int] = None
-    columns: list[tuple[str, Callable[[dict], Any]]] = field(default_factory=list)
+    plain: list[tuple[str, str]] = field(default_factory=list)  # (out name, stored name)
+    extras: list[tuple[str, Callable[[dict], Any]]] = field(default_factory=list)  # links, computed
     expands: list[Expansion] = field(default_factory=list)
+
+    def plain_values(self) -> Callable[[dict], dict]:
+        """``row -> {out: value}`` of the stored plain fields, through one C-level itemgetter."""
+        pairs, outs = self.plain, tuple(o for o, _ in self.plain)
+        if len(pairs) < 2:
+            return lambda row: {o: row.get(s) for o, s in pairs}
+        getter = itemgetter(*(s for _, s in pairs))
+
+        def values(row: dict) -> dict:
+            try:
+                return dict(zip(outs, getter(row)))
+            except KeyError:  # a row written before a field was added to the schema
+                return {o: row.get(s) for o, s in pairs}
+        return values
 
 
 def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: int = 0) -> Query:
@@ -61,12 +77,12 @@ def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: in
         target = schema.resource(member.target if kind == "link" else member.resource)
         q.expands.append(Expansion(exp.name, reader.related(res, kind, member), exp.count,
                                    compile_query(reader, target, exp.options, depth + 1)))
-    q.columns = _columns(reader, res, opts.select, expanded)
+    q.plain, q.extras = _columns(reader, res, opts.select, expanded)
     return q
 
 
 def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
-             expanded: set[str]) -> list[tuple[str, Callable[[dict], Any]]]:
+             expanded: set[str]) -> tuple[list, list]:
     names = reader.names
     if select is None:
         wanted = []
@@ -76,7 +92,7 @@ def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
                 wanted.append(out)
     else:
         wanted = [n for n in dict.fromkeys(select) if n not in expanded]
-    cols = []
+    plain, cols = [], []
     link = names.link
     for out in wanted:
         kind, member = reader.member(res, out)
@@ -87,9 +103,11 @@ def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
             target = schema.canonical(member.target)
             cols.append((out, (lambda g, t: lambda row: (
                 None if (v := g(row)) is None else link(t, v)))(get, target)))
-        else:
+        elif member.computed:
             cols.append((out, get))
-    return cols
+        else:
+            plain.append((out, member.name))
+    return plain, cols
 
 
 # --- running ------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from .query import Query, count, select
 
 def render(reader: Reader, q: Query, rows: list[dict]) -> list[dict]:
     """Serialise an already selected page of rows."""
-    columns, expands, decorate = q.columns, q.expands, reader.names.decorate
+    plain, extras, expands, decorate = q.plain_values(), q.extras, q.expands, reader.names.decorate
     name = q.res.name
     out = []
     for row in rows:
-        item = {key: get(row) for key, get in columns}
+        item = plain(row)
+        for key, get in extras:
+            item[key] = get(row)
         for exp in expands:
             related = exp.related(row)
             if exp.count:
