@@ -373,7 +373,8 @@ class BalenaBackend:
         app = self.db.get("application", app_id)
         if caller.kind == APPLICATION and caller.id != app_id:
             raise forbidden("This provisioning key cannot register devices in that fleet")
-        if app is None or not self.permissions.can_write(caller, "application", app):
+        if app is None or (caller.kind == USER
+                           and not self.permissions.can_write(caller, "application", app)):
             raise not_found(f"Application {app_id} not found")
         device_type = self.device_type_by_alias(dt_slug) if dt_slug else \
             self.db.get("device_type", _fk(app["is_for__device_type"]))
