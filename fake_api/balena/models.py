@@ -405,6 +405,27 @@ class BalenaBackend:
     def config(self) -> dict:
         return dict(CONFIG)
 
+    def accept_invite(self, actor: Optional[Actor], kind: str, token: str) -> None:
+        """``POST /user/v1/invitation/<token>`` (fleet) or ``/org/v1/invitation/<token>``:
+        the caller becomes a member with the invite's role; the invite is used up."""
+        user = self._require_user(actor)
+        resource = f"invitee__is_invited_to__{kind}"
+        found = self.db.find(resource, invitation_token=token)
+        if not found:
+            raise not_found("Invitation not found")
+        invite = found[0]
+        if kind == "organization":
+            role = self.db.get("organization_membership_role", invite["organization_membership_role"])
+            if not self.db.find("organization_membership", user=user.id,
+                                is_member_of__organization=invite["is_invited_to__organization"]):
+                self.add_org_member(invite["is_invited_to__organization"], user.id, role["name"])
+        elif not self.db.find("user_application_membership", user=user.id,
+                              is_member_of__application=invite["is_invited_to__application"]):
+            self.db.insert("user_application_membership", {
+                "user": user.id, "is_member_of__application": invite["is_invited_to__application"],
+                "application_membership_role": invite["application_membership_role"]})
+        self.db.delete(resource, invite["id"])
+
     def config_vars(self) -> dict:
         """``GET /config/vars`` (the SDK's ``config.get_config_var_schema``)."""
         return {"reservedNames": ["BALENA", "RESIN", "USER"],

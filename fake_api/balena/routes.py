@@ -95,6 +95,16 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
     def register_device() -> Response:
         return json_response(backend.register_device(actor(), _body()), 201)
 
+    @bp.post("/user/v1/invitation/<token>")
+    def accept_app_invite(token: str) -> Response:
+        backend.accept_invite(actor(), "application", token)
+        return _text("OK")
+
+    @bp.post("/org/v1/invitation/<token>")
+    def accept_org_invite(token: str) -> Response:
+        backend.accept_invite(actor(), "organization", token)
+        return _text("OK")
+
     @bp.get("/config")
     def config() -> Response:
         return json_response(backend.config())

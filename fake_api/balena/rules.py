@@ -94,6 +94,11 @@ class Rules(Hooks):
             if not values.get("handle"):
                 values["handle"] = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or \
                     ids.alnum("balena.org.handle", 8)
+            logo = values.get("logo_image")
+            if isinstance(logo, dict) and logo.get("filename") and not logo.get("href"):
+                values["logo_image"] = {
+                    **logo, "href": f"https://balena-cloud.com/organization/{values['handle']}/"
+                                    f"logo_image/{ids.hex('balena.logo', 16)}/{logo['filename']}"}
         elif resource in TAG_PARENTS:
             self._check_tag_key(resource, values.get("tag_key"), "tag_key" in values)
         elif resource in VARIABLES:
@@ -115,6 +120,7 @@ class Rules(Hooks):
                     self.db.insert("invitee", {"email": email})["id"]
             if actor is not None and actor.kind == USER:
                 values.setdefault("is_created_by__user", actor.id)
+            values["invitation_token"] = ids.hex("balena.invitation", 32)
         elif resource == "user__has__public_key" and actor is not None and actor.kind == USER:
             values.setdefault("user", actor.id)
         elif resource == "image":

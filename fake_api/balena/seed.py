@@ -246,6 +246,13 @@ class BalenaSeeder:
         return sdk_client(self.base_url, token=user.token if user else None,
                           api_version=api_version)
 
+    def invitation_token(self, invite: Ref, kind: str = "application") -> str:
+        """The token an invitee would get by email (``invite.accept(token)`` takes it)."""
+        row = self.db.get(f"invitee__is_invited_to__{kind}", _id(invite))
+        if row is None:
+            raise ValueError(f"no {kind} invite {invite!r}")
+        return row["invitation_token"]
+
     def totp_code(self, user: Ref) -> str:
         """The current 2FA code of a user who ran ``get_setup_key`` (as their authenticator)."""
         return self.backend.totp_code(self._user_id(user))
