@@ -490,8 +490,8 @@ class Compiler:
             kind = "date" if lk == "date" else ("real" if "real" in (lk, rk) else lk)
             return (lambda row, env: arith(op, left(row, env), right(row, env))), kind
         # comparison: a date compared with a plain string literal reads the string as a date
-        left, lk = self._date_side(node.left, left, lk, rk)
-        right, rk = self._date_side(node.right, right, rk, lk)
+        (left, lk), (right, rk) = (self._date_side(node.left, left, lk, rk),
+                                   self._date_side(node.right, right, rk, lk))
         self._check_types(op, lk, rk)
         fast = self._fast_eq(node, lk)
         if fast is not None:
