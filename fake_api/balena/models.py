@@ -243,6 +243,8 @@ class BalenaBackend:
             if value is not None and not isinstance(value, str):
                 raise bad_request(f"{field} must be a string")
         expiry_date = auth.parse_expiry(expiry)
+        if auth.expired(expiry_date, self.clock.now()):
+            raise bad_request("The expiry date must be in the future")
         key = self.ids.alnum("balena.api_key", 32)
         row = self.db.insert("api_key", {
             "key": key, "name": name, "description": description, "expiry_date": expiry_date,
