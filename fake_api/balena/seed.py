@@ -8,6 +8,7 @@ no permission checks), so seeded rows have exactly the shape the SDK gets from O
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Optional, Union
 
 from . import reference
@@ -178,8 +179,9 @@ class BalenaSeeder:
 
     def release(self, app: Ref, *, commit: Optional[str] = None, semver: Optional[str] = None,
                 status: str = "success", final: bool = True, services: tuple = ("main",),
-                note: Optional[str] = None) -> dict:
-        """A release with one image per service (services are created on first use)."""
+                note: Optional[str] = None, created_at: Any = None) -> dict:
+        """A release with one image per service (services are created on first use);
+        ``created_at`` (a datetime or ISO text) backdates it."""
         with self.backend.lock:
             app_id = self._app_id(app)
             values: dict[str, Any] = {"belongs_to__application": app_id, "status": status,
@@ -191,6 +193,8 @@ class BalenaSeeder:
                 values["semver"] = semver
             if note is not None:
                 values["note"] = note
+            if created_at is not None:
+                values["created_at"] = created_at
             release = self.db.insert("release", values)
             for name in services:
                 found = self.db.find("service", application=app_id, service_name=name)
@@ -328,8 +332,13 @@ def load_scenario(seeder: BalenaSeeder, section: Any) -> dict:
                                  spec.get("device_type", "raspberrypi4-64"),
                                  app_class=spec.get("class", "fleet"))
         out["fleets"][app["slug"]] = app["id"]
-    for spec in section.get("releases", []):
+    releases = section.get("releases", [])
+    now = seeder.backend.clock.now()
+    for index, spec in enumerate(releases):
+        # listed oldest first, one minute apart, so "latest" is the last one listed
+        created = now - timedelta(minutes=len(releases) - index)
         release = seeder.release(spec["fleet"], commit=spec.get("commit"), semver=spec.get("semver"),
+                                 created_at=spec.get("created_at", created),
                                  status=spec.get("status", "success"),
                                  final=bool(spec.get("final", True)),
                                  services=tuple(spec.get("services", ("main",))),
