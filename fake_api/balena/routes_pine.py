@@ -48,6 +48,6 @@ def register(bp: Blueprint, backend: Any) -> None:
             return empty(status)
         return json_response(out, status)
 
-    for version in VERSIONS:
-        bp.add_url_rule(f"/{version}/<path:rest>", f"pine_{version}",
-                        (lambda v: lambda rest: answer(v, rest))(version), methods=_METHODS)
+    for name, version in VERSIONS.items():
+        bp.add_url_rule(f"/{version.prefix}/<path:rest>", f"pine_{version.prefix}",
+                        (lambda v: lambda rest: answer(v, rest))(name), methods=_METHODS)

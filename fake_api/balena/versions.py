@@ -24,8 +24,10 @@ class Version(Names):
 
     def __init__(self, name: str, resources: Optional[dict[str, str]] = None,
                  fields: Optional[dict[str, dict[str, str]]] = None,
-                 absent: Optional[dict[str, set[str]]] = None) -> None:
+                 absent: Optional[dict[str, set[str]]] = None,
+                 prefix: Optional[str] = None) -> None:
         self.name = name
+        self.prefix = prefix or name  # the URL prefix it is mounted at (v5 also has /resin)
         self.resources = resources or {}
         self.resources_out = {v: k for k, v in self.resources.items()}
         self.fields = fields or {}

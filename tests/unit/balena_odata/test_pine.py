@@ -188,3 +188,29 @@ def test_index_planner_gives_the_same_rows_as_a_scan(fleet):
                  "device_name eq 'dev1'", "overall_status eq 'inactive'"):
         assert _indexed(reader, res, parse_filter(text)) is None
     assert Query(res).top is None
+
+
+def test_an_older_version_is_a_table_entry_and_a_serializer(fleet, monkeypatch):
+    """What part 2's v5 needs: renames plus ``link``/``decorate``, and no engine change."""
+    from fake_api.balena import versions
+
+    class Legacy(versions.Version):
+        def link(self, resource, id):
+            return {"__deferred": {"uri": f"/resin/{resource}({id})"}, "__id": id}
+
+        def decorate(self, resource, out, row):
+            out["__metadata"] = {"uri": f"/resin/{resource}({row['id']})"}
+
+    legacy = Legacy("v5", resources={"application_tag": "application_tag",
+                                     "app_tag": "application_tag"},
+                    fields={"application": {"application_name": "app_name"}}, prefix="resin")
+    monkeypatch.setitem(versions.VERSIONS, "v5", legacy)
+    _, body = call(fleet, "GET", "application", "$select=id,application_name,organization"
+                   "&$filter=application_name eq 'myfleet'", version="v5")
+    assert body["d"] == [{"id": 1, "application_name": "myfleet",
+                          "organization": {"__deferred": {"uri": "/resin/organization(1)"}, "__id": 1},
+                          "__metadata": {"uri": "/resin/application(1)"}}]
+    status, row = call(fleet, "POST", "app_tag", body={"application": 1, "tag_key": "a", "value": "b"},
+                       version="v5")
+    assert status == 201 and row["__metadata"] == {"uri": f"/resin/application_tag({row['id']})"}
+    assert call(fleet, "GET", "application(1)", "$select=app_name", version="v5")[0] == 400
