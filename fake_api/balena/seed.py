@@ -91,19 +91,25 @@ class User:
     actor: int = 0
     base_url: str = ""
 
-    def sdk(self, api_version: str = "v7") -> Any:
+    def sdk(self, api_version: Optional[str] = None) -> Any:
         """A ``balena.Balena`` in memory, pointed at the fake and logged in as this user."""
         return sdk_client(self.base_url, token=self.token, api_version=api_version)
 
 
-def sdk_client(base_url: str, *, token: Optional[str] = None, api_version: str = "v7") -> Any:
+def sdk_client(base_url: str, *, token: Optional[str] = None,
+               api_version: Optional[str] = None) -> Any:
     """A ``balena.Balena({"data_directory": False})`` whose every URL points at ``base_url``
     (reference §1: ``api_endpoint`` is read on each REST call; the pine prefix is frozen at
-    construction, so it is set too)."""
+    construction, so it is set too). ``api_version`` defaults to the installed SDK's own
+    (``v7`` for balena-sdk 15+, ``v6`` for 14.x)."""
     from balena import Balena
 
     base = base_url.rstrip("/") + "/"
-    client = Balena({"data_directory": False, "api_version": api_version})
+    settings: dict[str, Any] = {"data_directory": False}
+    if api_version is not None:
+        settings["api_version"] = api_version
+    client = Balena(settings)
+    api_version = str(client.settings.get("api_version"))
     client.settings.set("api_endpoint", base)
     client.settings.set("builder_url", base)
     client.pine.api_prefix = f"{base}{api_version}/"
@@ -245,7 +251,7 @@ class BalenaSeeder:
             app_row = self.db.get("application", self._app_id(app))
             return self.backend._new_key(app_row["actor"], None, None, None)
 
-    def sdk(self, user: Optional[User] = None, api_version: str = "v7") -> Any:
+    def sdk(self, user: Optional[User] = None, api_version: Optional[str] = None) -> Any:
         """A ``balena.Balena`` pointed at the fake, logged in as ``user`` (or anonymous)."""
         return sdk_client(self.base_url, token=user.token if user else None,
                           api_version=api_version)
