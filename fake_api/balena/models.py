@@ -407,6 +407,39 @@ class BalenaBackend:
     def config(self) -> dict:
         return dict(CONFIG)
 
+    def supervisor_action(self, actor: Optional[Actor], action: str, body: Any) -> Any:
+        """``POST /supervisor/...``: balena proxies these to the devices' supervisors. Until
+        simulated supervisors exist (part 2) an online device answers as an idle supervisor
+        would; an offline one gives the API's ``No online device(s) found``."""
+        caller = self._require_user_or_app(actor)
+        body = body if isinstance(body, dict) else {}
+        devices: list[dict] = []
+        if body.get("uuid") is not None:
+            devices = self.db.find("device", uuid=body["uuid"])
+        elif body.get("deviceId") is not None:
+            found = self.db.get("device", body["deviceId"]) if isinstance(body["deviceId"], int) \
+                else None
+            devices = [found] if found else []
+        elif isinstance(body.get("appId"), int):
+            devices = self.db.children("device", "belongs_to__application", body["appId"])
+        devices = [d for d in devices if self.permissions.can_write(caller, "device", d)]
+        if not devices and not (body.get("appId") and not body.get("uuid")
+                                and body.get("deviceId") is None):
+            raise not_found("Device not found")
+        online = [d for d in devices if d.get("is_online")]
+        if not online:
+            raise bad_request("No online device(s) found")
+        if action.strip("/") == "v1/device":
+            device = online[0]
+            release = self.db.get("release", device.get("is_running__release"))
+            return {"api_port": 48484, "ip_address": device.get("ip_address"),
+                    "os_version": device.get("os_version"),
+                    "supervisor_version": device.get("supervisor_version"),
+                    "update_pending": False, "update_failed": False, "update_downloaded": False,
+                    "commit": release["commit"] if release else None, "status": "Idle",
+                    "download_progress": None}
+        return "OK"
+
     def accept_invite(self, actor: Optional[Actor], kind: str, token: str) -> None:
         """``POST /user/v1/invitation/<token>`` (fleet) or ``/org/v1/invitation/<token>``:
         the caller becomes a member with the invite's role; the invite is used up."""

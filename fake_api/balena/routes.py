@@ -105,6 +105,15 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
         backend.accept_invite(actor(), "organization", token)
         return _text("OK")
 
+    @bp.post("/supervisor/<path:action>")
+    def supervisor(action: str) -> Response:
+        answer = backend.supervisor_action(actor(), action, _body())
+        return json_response(answer) if isinstance(answer, dict) else _text(answer)
+
+    # device.ping posts to /supervisor//ping (an SDK bug): answer it as is, no 308 redirect
+    bp.add_url_rule("/supervisor//<path:action>", "supervisor_double_slash", supervisor,
+                    methods=["POST"], merge_slashes=False)
+
     @bp.get("/config")
     def config() -> Response:
         return json_response(backend.config())

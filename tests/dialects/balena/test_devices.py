@@ -258,3 +258,18 @@ def test_other_user_cannot_touch_devices(fleetsim: Any, other: Any, fleet: dict,
     with pytest.raises(exceptions.ApplicationNotFound):
         other.models.device.register(fleet["id"], models.device.generate_uuid())
     assert len(models.device.get_all()) == 1
+
+
+def test_device_actions(fleetsim: Any, models: Any, fleet: dict) -> None:
+    """Supervisor actions go through the API's proxy; REST answers are returned, not raised."""
+    offline = fleetsim.balena.device(fleet)
+    online = fleetsim.balena.device(fleet, online=True, supervisor_version="14.11.0")
+    with pytest.raises(Exception, match="No online device"):
+        models.device.get_supervisor_state(offline["uuid"])
+    assert models.device.get_supervisor_state(online["uuid"])["status"] == "Idle"
+    assert models.device.update(offline["uuid"]) == "No online device(s) found"
+    models.device.reboot(online["uuid"])
+    models.device.identify(online["uuid"])
+    models.device.ping(online["uuid"])
+    for path in ("/supervisor/v1/reboot", "/supervisor/v1/blink", "/supervisor//ping"):
+        assert [e.status for e in fleetsim.journal.assert_called("POST", path)] == [200], path
