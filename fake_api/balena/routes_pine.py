@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from ..http import empty, json_response, read_json
 from . import auth
@@ -42,6 +42,8 @@ def register(bp: Blueprint, backend: Any) -> None:
         except UnicodeDecodeError:
             raise BalenaError(400, "Malformed query string") from None
         status, out = pine.handle(version, request.method, rest, query, body, actor)
+        if status == 404:  # no such resource: the app's usual "no such endpoint" answer
+            abort(404)
         if status >= 400:
             return Response(json.dumps(out), status=status, mimetype="application/json")
         if out is None:

@@ -59,7 +59,7 @@ class Reader:
     def resource(self, name: str) -> schema.Resource:
         res = schema.resource(self.names.resource_in(name))
         if res is None:
-            raise ODataError(f"Unknown resource '{name}'")
+            raise ODataError(f"Unknown resource '{name}'", status=404)
         return res
 
     def visible(self, resource: str) -> Optional[Callable[[dict], bool]]:

@@ -136,7 +136,8 @@ def test_unknown_names_and_type_errors_are_400(fleet, query):
 
 
 def test_unknown_resource_and_bad_keys_are_400(fleet):
-    assert "Unknown resource" in bad(fleet, "gadget")
+    assert fleet["pine"].handle("v7", "GET", "gadget", "", None, None) == (
+        404, "Unknown resource 'gadget'")
     bad(fleet, "device(name='x')")
     bad(fleet, "device('x')")
     bad(fleet, "device(99999999999)")

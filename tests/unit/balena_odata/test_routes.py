@@ -17,7 +17,9 @@ def test_pine_answers_over_http(client):
 
 
 def test_errors_are_json_strings_with_400(client):
-    for url in ["/v7/device?$filter=bogus%20eq%201", "/v7/nothing", "/v7/device_type?$filter=%ff",
+    r = client.get("/v7/nothing?$filter=a%20eq%201")
+    assert r.status_code == 404 and r.get_json() == "no such endpoint: GET /v7/nothing"
+    for url in ["/v7/device?$filter=bogus%20eq%201", "/v7/device_type?$filter=%ff",
                 "/v7/device_type?$filter=(((", "/v7/device_type?$expand=x(", "/v7/device_type(1"]:
         r = client.get(url)
         assert r.status_code == 400, url
