@@ -335,10 +335,13 @@ class Compiler:
 
     def predicate(self, node: Node) -> Callable[[dict], bool]:
         """``row -> bool`` for a top-level ``$filter``."""
+        env: dict = {}
+        if isinstance(node, Bin) and node.op == "and":  # a row passes when every conjunct is True
+            a, b = self.predicate(node.left), self.predicate(node.right)
+            return lambda row: a(row) and b(row)
         fn, kind = self.compile(node)
         if kind not in ("bool", "any", "null"):
             raise ODataError("$filter must be a boolean expression")
-        env: dict = {}
         return lambda row: fn(row, env) is True
 
     def compile(self, node: Node) -> tuple[Fn, str]:

@@ -61,10 +61,8 @@ def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: in
     compiler = Compiler(reader, res)
     if opts.filter is not None:
         q.filter = compiler.predicate(opts.filter)
-    env: dict = {}
     for item in opts.orderby:
-        fn, _kind = compiler.compile(item.expr)
-        q.order.append(((lambda f: lambda row: f(row, env))(fn), item.desc))
+        q.order.append((_sort_key(reader, compiler, res, item.expr), item.desc))
     expanded = set()
     for exp in opts.expand:
         kind, member = reader.member(res, exp.name)
@@ -79,6 +77,20 @@ def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: in
                                    compile_query(reader, target, exp.options, depth + 1)))
     q.plain, q.extras = _columns(reader, res, opts.select, expanded)
     return q
+
+
+def _sort_key(reader: Reader, compiler: Compiler, res: schema.Resource,
+              expr: Node) -> Callable[[dict], tuple]:
+    """``row -> (0, value)``, or ``(1, 0)`` for NULL: NULLs last ascending, first descending
+    (PostgreSQL's default). A plain stored field is read directly."""
+    fn, _kind = compiler.compile(expr)
+    if isinstance(expr, Path) and len(expr.segments) == 1:
+        kind, member = reader.member(res, expr.segments[0])
+        if kind != "nav" and not member.computed:
+            name = member.name
+            return lambda row: (1, 0) if (v := row.get(name)) is None else (0, v)
+    env: dict = {}
+    return lambda row: (1, 0) if (v := fn(row, env)) is None else (0, v)
 
 
 def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
@@ -133,14 +145,10 @@ def select(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None
         return out
     matched = [r for r in rows if (visible is None or visible(r)) and (flt is None or flt(r))]
     for key, desc in reversed(q.order):
-        def sort_key(row: dict, key: Callable = key) -> tuple:
-            v = key(row)
-            return (1, 0) if v is None else (0, v)
         try:
-            matched.sort(key=sort_key, reverse=desc)
+            matched.sort(key=key, reverse=desc)
         except TypeError:  # values of mixed types (computed or JSON): order them as text
-            matched.sort(key=lambda r, key=key: (1, "") if key(r) is None else (0, repr(key(r))),
-                         reverse=desc)
+            matched.sort(key=lambda r, key=key: (k := key(r))[:1] + (repr(k[1]),), reverse=desc)
     end = None if top is None else skip + top
     return matched[skip:end]
 
