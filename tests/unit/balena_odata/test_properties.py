@@ -249,3 +249,33 @@ def test_junk_gives_400_never_an_exception(junk, option, path):
         assert status in (200, 400, 404), (status, body)
         if status != 200:
             assert isinstance(body, str)
+
+
+TAG_VALUES = ["a", "b", "c"]
+
+
+@SETTINGS
+@given(tags=st.lists(st.lists(st.tuples(st.sampled_from(["k1", "k2"]), st.sampled_from(TAG_VALUES)),
+                              max_size=3, unique_by=lambda t: t[0]), min_size=1, max_size=60),
+       op=st.sampled_from(["any", "all"]), field=st.sampled_from(["tag_key", "value"]),
+       cmp=st.sampled_from(["eq", "ne", "gt"]), value=st.sampled_from(TAG_VALUES + ["k1"]),
+       online=st.booleans())
+def test_random_lambdas_match_plain_python(tags, op, field, cmp, value, online):
+    """Past a few dozen rows an uncorrelated ``any`` becomes a semi-join: same answers."""
+    pine, stored = _fleet([{"device_name": "d", "is_online": i % 2 == 0} for i in range(len(tags))])
+    db = pine.db
+    for device, device_tags in zip(stored, tags):
+        for key, val in device_tags:
+            db.insert("device_tag", {"device": device["id"], "tag_key": key, "value": val})
+    text = f"(is_online eq {str(online).lower()}) or (device_tag/{op}(t:t/{field} {cmp} '{value}'))"
+    status, body = pine.handle("v7", "GET", "device", "$select=id&$filter=" + quote(text, safe=""),
+                               None, None)
+    assert status == 200, body
+
+    def holds(key, val):
+        seen = {"tag_key": key, "value": val}[field]
+        return {"eq": seen == value, "ne": seen != value, "gt": seen > value}[cmp]
+    expected = [d["id"] for d, device_tags in zip(stored, tags)
+                if d["is_online"] == online
+                or (any if op == "any" else all)(holds(k, v) for k, v in device_tags)]
+    assert [r["id"] for r in body["d"]] == expected, text
