@@ -1,8 +1,9 @@
 """OData engine figures over a 10,000-device balena fleet.
 
-Run by hand: ``python bench/bench_odata.py [devices]``. It prints the median and best time (of 15) of each query
-through ``Pine.handle`` (parse, plan, filter, sort, expand, serialise and ``json.dumps``); it
-asserts nothing. The rows are written straight through ``BalenaDb`` (no rules hooks).
+Run by hand: ``python bench/bench_odata.py [devices]``. It prints the median and best time (of
+15) of each query through ``Pine.handle`` (parse, plan, filter, sort, expand, serialise and
+``json.dumps``); it asserts nothing. The rows are written straight through ``BalenaDb`` (no
+rules hooks).
 """
 
 from __future__ import annotations

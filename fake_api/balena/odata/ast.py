@@ -34,9 +34,11 @@ class Lambda:
 
 @dataclass(frozen=True)
 class Count:
-    """``path/$count``: the number of related rows."""
+    """``path/$count`` or ``path/$count($filter=…)``: the number of (matching) related rows;
+    the filter's paths start at the related resource."""
 
     path: Path
+    filter: Optional[Node] = None
 
 
 @dataclass(frozen=True)

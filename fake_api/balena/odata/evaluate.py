@@ -304,7 +304,7 @@ def _strip(node: Any, var: str) -> Any:
     if isinstance(node, Path):
         return Path(node.segments[1:]) if node.segments[0] == var else node
     if isinstance(node, Count):
-        return Count(_strip(node.path, var))
+        return Count(_strip(node.path, var), node.filter)
     if isinstance(node, Lambda):
         return Lambda(_strip(node.path, var), node.op, node.var,
                       None if node.body is None else _strip(node.body, var))
@@ -421,13 +421,16 @@ class Compiler:
         def rows(row: dict, env: dict) -> list:
             r = get(row, env)
             return [] if r is None else related(r)
+        target = schema.resource(member.target if kind == "link" else member.resource)
         if isinstance(node, Count):
-            return (lambda row, env: len(rows(row, env))), "int"
+            if node.filter is None:
+                return (lambda row, env: len(rows(row, env))), "int"
+            where = Compiler(self.reader, target, depth=self.depth + 1).predicate(node.filter)
+            return (lambda row, env: sum(1 for c in rows(row, env) if where(c))), "int"
         if node.body is None:
             return (lambda row, env: bool(rows(row, env))), "bool"
         if self.depth > 20:
             raise ODataError("Lambdas are nested too deeply")
-        target = schema.resource(member.target if kind == "link" else member.resource)
         var = node.var
         inner = Compiler(self.reader, self.res, {**self.scope, var: target}, self.depth + 1)
         body, bkind = inner.compile(node.body)

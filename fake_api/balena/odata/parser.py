@@ -264,11 +264,24 @@ class _Parser:
             if seg in ("any", "all") and self.at("punct", "("):
                 return self.lambda_(Path(tuple(segments)), seg)
             if seg == "$count":
-                return Count(Path(tuple(segments)))
+                return Count(Path(tuple(segments)), self.count_filter())
             if seg.startswith("$") or seg in KEYWORDS:
                 raise ODataError(f"Malformed path segment '{seg}' at position {tok.pos}")
             segments.append(seg)
         return Path(tuple(segments))
+
+    def count_filter(self) -> Optional[Node]:
+        """The ``($filter=…)`` pine-client writes after ``a/$count`` inside a filter."""
+        if not self.at("punct", "("):
+            return None
+        self.take()
+        self.expect("name", "$filter")
+        self.expect("punct", "=")
+        self.enter()
+        node = self.expr()
+        self.depth -= 1
+        self.expect("punct", ")")
+        return node
 
     def lambda_(self, path: Path, op: str) -> Node:
         self.expect("punct", "(")

@@ -81,6 +81,8 @@ def bad(fleet, path, query="", version="v7"):
     ("device_tag/all(t:t/value eq 'wave1')", [2, 4, 6]),
     ("device_tag/any()", [1, 2, 3, 4, 5, 6]),
     ("device_tag/$count eq 1", [1, 2, 3, 4, 5, 6]),
+    ("device_tag/$count($filter=value eq 'wave1') eq 1", [2, 4, 6]),
+    ("device_tag/$count($filter=(tag_key eq 'rollout') and (value ne 'wave1')) gt 0", [1, 3, 5]),
     ("belongs_to__application/any(bta:bta/organization eq 1)", [1, 2, 3, 4, 5, 6]),
     ("belongs_to__application/slug eq 'gh_user/myfleet'", [1, 2, 3, 4, 5, 6]),
     ("is_of__device_type/is_of__cpu_architecture/slug eq 'aarch64'", [2, 4, 6]),

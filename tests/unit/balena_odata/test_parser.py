@@ -73,6 +73,9 @@ def test_sdk_filters_parse_into_the_expected_tree():
     assert parse_filter("is_member_of__organization/id eq 1").left == Path(
         ("is_member_of__organization", "id"))
     assert parse_filter("owns__device/$count eq 2").left == Count(Path(("owns__device",)))
+    # pine-client's `{a: {$count: {$filter: ...}}}` inside a filter
+    assert parse_filter("owns__device/$count($filter=is_online eq true) gt 0").left == Count(
+        Path(("owns__device",)), Bin("eq", Path(("is_online",)), Lit(True, "bool")))
     assert parse_filter("not(is_online eq false)") == Not(
         Bin("eq", Path(("is_online",)), Lit(False, "bool")))
     assert parse_filter("device_tag/any()") == Lambda(Path(("device_tag",)), "any", None, None)
@@ -100,7 +103,8 @@ def test_verified_example_from_the_reference_parses():
 @pytest.mark.parametrize("bad", [
     "", "eq 1", "a eq", "a eq 1 and", "(a eq 1", "a eq 1)", "a/any(x)", "a/all()",
     "unknownfn(a)", "contains(a)", "a in ()", "a in 1", "a/$count/b", "1 eq 1 1", "a/any(and:1 eq 1)",
-    "substring(a,1,2,3)", "a eq datetime'x'", "a eq duration'P'", "a eq foo'1'",
+    "substring(a,1,2,3)", "a/$count($top=1) eq 1", "a/$count($filter=) eq 1",
+    "a eq datetime'x'", "a eq duration'P'", "a eq foo'1'",
 ])
 def test_malformed_filters_are_odata_errors(bad):
     with pytest.raises(ODataError):

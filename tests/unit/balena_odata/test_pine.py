@@ -57,6 +57,9 @@ def test_orderby_top_skip_and_nulls(fleet):
     _, body = call(fleet, "GET", "device", "$select=id&$orderby=belongs_to__application/app_name asc,"
                    "id desc&$top=2")
     assert [r["id"] for r in body["d"]] == [4, 3]
+    call(fleet, "POST", "device_tag", body={"device": 3, "tag_key": "extra", "value": ""})
+    _, body = call(fleet, "GET", "device", "$select=id&$orderby=device_tag/$count desc,id asc")
+    assert [r["id"] for r in body["d"]] == [3, 1, 2, 4]
 
 
 def test_keys_alternate_and_composite(fleet):
