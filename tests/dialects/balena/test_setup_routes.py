@@ -117,3 +117,15 @@ def test_same_seed_same_ids_and_tokens(fleetsim: Any) -> None:
         return user.token, user.api_key, app["uuid"], device["uuid"], device["api_key"]
 
     assert run() == run()
+
+
+def test_reset_brings_reference_data_back_untouched(fleetsim: Any) -> None:
+    db = fleetsim.cloud.backends["balena"].db
+    dt = db.find("device_type", slug="intel-nuc")[0]
+    db.update("device_type", dt["id"], {"name": "Changed", "contract": {"slug": "changed"}})
+    db.delete("application", db.find("application", slug="balena_os/intel-nuc")[0]["id"])
+    fleetsim.reset()
+    again = db.find("device_type", slug="intel-nuc")[0]
+    assert again["name"] == "Intel NUC" and again["contract"]["slug"] == "intel-nuc"
+    assert db.find("application", slug="balena_os/intel-nuc")
+    assert fleetsim.balena.sdk().models.os.get_available_os_versions("intel-nuc")
