@@ -129,3 +129,30 @@ def test_reset_brings_reference_data_back_untouched(fleetsim: Any) -> None:
     assert again["name"] == "Intel NUC" and again["contract"]["slug"] == "intel-nuc"
     assert db.find("application", slug="balena_os/intel-nuc")
     assert fleetsim.balena.sdk().models.os.get_available_os_versions("intel-nuc")
+
+
+def test_fleetsim_serve_then_balena_cfg_then_an_unmodified_program(tmp_path: Path) -> None:
+    """The documented offline route: ``fleetsim serve``, ``fleetsim balena-cfg``, ``Balena()``."""
+    from tests.plugin.test_cli import start, stop
+
+    proc, url, text = start()
+    try:
+        assert f'b.pine.api_prefix = "{url}/v7/"' in text
+        assert 'b.auth.login(username="gh_user", password="fleetsim-password")' in text
+        home = tmp_path / "home"
+        written = subprocess.run(
+            [sys.executable, "-m", "fake_api.cli", "balena-cfg", "--url", url],
+            capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, BALENA_SETTINGS_HOME_DIRECTORY=str(home)))
+        assert written.returncode == 0 and str(home / ".balena" / "balena.cfg") in written.stdout
+        program = ("from balena import Balena\n"
+                   "sdk = Balena()\n"
+                   "sdk.auth.login(username='gh_member', password='fleetsim-password')\n"
+                   "print(len(sdk.models.device.get_all_by_application('acme/smart-sink')))\n")
+        ran = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                             timeout=120, env=dict(os.environ, BALENA_SETTINGS_HOME_DIRECTORY=str(home),
+                                                   NO_PROXY="127.0.0.1", no_proxy="127.0.0.1"))
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip() == "3"
+    finally:
+        stop(proc)
