@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 from .. import schema
 from ..db import BalenaDb, Context, format_date
-from .ast import Bin, Call, Count, In, Lambda, Lit, Neg, Node, Not, Path
+from .ast import Bin, Call, Count, In, Lambda, Lit, Neg, Node, Not, Path, children, operands
 from .errors import ODataError
 
 Fn = Callable[[dict, dict], Any]
@@ -167,7 +167,15 @@ def compare(op: str, a: Any, b: Any) -> Optional[bool]:
 
 
 def arith(op: str, a: Any, b: Any) -> Any:
-    """add sub mul div mod (NULL in, NULL out; dates plus/minus durations)."""
+    """add sub mul div mod (NULL in, NULL out; dates plus/minus durations); an overflow or a
+    domain error (``inf mod 1``) is NULL too."""
+    try:
+        return _arith(op, a, b)
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if isinstance(b, timedelta) and isinstance(a, str) and op in ("add", "sub"):
@@ -232,7 +240,15 @@ def _date_part(value: Any, part: str) -> Any:
 
 
 def call(name: str, args: list, ctx: Context) -> Any:
-    """One function of the catalogue on evaluated arguments (NULL in, NULL out)."""
+    """One function of the catalogue on evaluated arguments (NULL in, NULL out; an overflow
+    such as ``floor(1e999)`` is NULL)."""
+    try:
+        return _call(name, args, ctx)
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def _call(name: str, args: list, ctx: Context) -> Any:
     if name == "now":
         return format_date(ctx.db.cloud.clock.now())
     if any(a is None for a in args):
@@ -278,24 +294,23 @@ SEMI_JOIN_AFTER = 32  # rows evaluated one by one before a lambda switches to a 
 
 
 def _uncorrelated(node: Any, bound: set) -> bool:
-    """Whether every path in ``node`` starts at a variable of ``bound`` (or an inner lambda's)."""
-    if isinstance(node, Lit) or node is None:
-        return True
-    if isinstance(node, Path):
-        return node.segments[0] in bound
-    if isinstance(node, Count):
-        return node.path.segments[0] in bound
-    if isinstance(node, Lambda):
-        return node.path.segments[0] in bound and _uncorrelated(node.body, bound | {node.var})
-    if isinstance(node, Bin):
-        return _uncorrelated(node.left, bound) and _uncorrelated(node.right, bound)
-    if isinstance(node, (Not, Neg)):
-        return _uncorrelated(node.expr, bound)
-    if isinstance(node, In):
-        return _uncorrelated(node.expr, bound) and all(_uncorrelated(i, bound) for i in node.items)
-    if isinstance(node, Call):
-        return all(_uncorrelated(a, bound) for a in node.args)
-    return False
+    """Whether every path in ``node`` starts at a variable of ``bound`` (or an inner lambda's);
+    a ``$count($filter=…)`` filter starts at its own resource and does not count."""
+    stack = [(node, frozenset(bound))]
+    while stack:
+        n, names = stack.pop()
+        if isinstance(n, Path):
+            if n.segments[0] not in names:
+                return False
+        elif isinstance(n, Lambda):
+            stack.append((n.path, names))
+            if n.body is not None:
+                stack.append((n.body, names | {n.var}))
+        elif isinstance(n, Count):
+            stack.append((n.path, names))
+        elif not isinstance(n, Lit):
+            stack.extend((c, names) for c in children(n))
+    return True
 
 
 def _strip(node: Any, var: str) -> Any:
@@ -308,6 +323,12 @@ def _strip(node: Any, var: str) -> Any:
     if isinstance(node, Lambda):
         return Lambda(_strip(node.path, var), node.op, node.var,
                       None if node.body is None else _strip(node.body, var))
+    if isinstance(node, Bin) and node.op in ("and", "or"):
+        parts = [_strip(n, var) for n in operands(node, node.op)]
+        out = parts[0]
+        for part in parts[1:]:
+            out = Bin(node.op, out, part)
+        return out
     if isinstance(node, Bin):
         return Bin(node.op, _strip(node.left, var), _strip(node.right, var))
     if isinstance(node, Not):
@@ -337,8 +358,11 @@ class Compiler:
         """``row -> bool`` for a top-level ``$filter``."""
         env: dict = {}
         if isinstance(node, Bin) and node.op == "and":  # a row passes when every conjunct is True
-            a, b = self.predicate(node.left), self.predicate(node.right)
-            return lambda row: a(row) and b(row)
+            parts = [self.predicate(n) for n in operands(node, "and")]
+            if len(parts) == 2:
+                a, b = parts
+                return lambda row: a(row) and b(row)
+            return lambda row: all(p(row) for p in parts)
         fn, kind = self.compile(node)
         if kind not in ("bool", "any", "null"):
             raise ODataError("$filter must be a boolean expression")
@@ -449,6 +473,26 @@ class Compiler:
             return all(body(row, {**env, var: c}) is not False for c in rows(row, env))
         return all_, "bool"
 
+    def _logic(self, op: str, nodes: list[Node]) -> Fn:
+        """A chain of ``and`` or ``or`` with SQL's three-valued logic, short-circuiting."""
+        fns = []
+        for n in nodes:
+            fn, kind = self.compile(n)
+            self._want_bool(kind, op)
+            fns.append(fn)
+        stop = op == "or"  # the value that decides the chain: True for or, False for and
+
+        def chain(row: dict, env: dict) -> Optional[bool]:
+            unknown = False
+            for fn in fns:
+                v = fn(row, env)
+                if v is stop:
+                    return stop
+                if v is None:
+                    unknown = True
+            return None if unknown else not stop
+        return chain
+
     def _semi_join(self, per_row: Fn, kind: str, member: Any, target: schema.Resource, var: str,
                    node_body: Node) -> Fn:
         """``nav/any(v: …)`` whose body reads only ``v``: after a few rows, one pass over the
@@ -480,15 +524,9 @@ class Compiler:
 
     def _bin(self, node: Bin) -> tuple[Fn, str]:
         op = node.op
-        (left, lk), (right, rk) = self.compile(node.left), self.compile(node.right)
         if op in ("and", "or"):
-            self._want_bool(lk, op)
-            self._want_bool(rk, op)
-            if op == "and":
-                return (lambda row, env: logic_and(a, right(row, env))
-                        if (a := left(row, env)) is not False else False), "bool"
-            return (lambda row, env: logic_or(a, right(row, env))
-                    if (a := left(row, env)) is not True else True), "bool"
+            return self._logic(op, operands(node, op)), "bool"
+        (left, lk), (right, rk) = self.compile(node.left), self.compile(node.right)
         if op in ("add", "sub", "mul", "div", "mod"):
             for k in (lk, rk):
                 if k in ("bool", "str", "json"):
