@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from ..core.clock import parse_when
 from . import schema
 from .auth import USER
 from .db import Hooks, format_date
@@ -345,8 +346,6 @@ def raw_version(release: dict) -> str:
     if revision is None:
         created = release.get("created_at") or ""
         try:
-            from ..core.clock import parse_when
-
             stamp = str(int(parse_when(created).timestamp() * 1000)) if created else "0"
         except (TypeError, ValueError):
             stamp = "0"
