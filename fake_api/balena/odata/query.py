@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable, Optional
 from .. import schema
 from .ast import Bin, In, Lit, Node, Options, Path, operands
 from .errors import ODataError
-from .evaluate import Compiler, Reader
+from .evaluate import Compiler
+from .reader import Reader
 
 MAX_INT = 2**31 - 1
 
