@@ -16,7 +16,7 @@ import copy
 from datetime import timedelta
 from typing import Any, Optional
 
-from . import auth, seed
+from . import auth, seed, state
 from .auth import APPLICATION, DEVICE, USER, Actor
 from .db import BalenaDb, format_date
 from .errors import BalenaError, bad_request, forbidden, not_found, unauthorized
@@ -460,6 +460,31 @@ class BalenaBackend:
 
     def config(self) -> dict:
         return dict(CONFIG)
+
+    def _readable(self, actor: Optional[Actor], resource: str, row: Optional[dict]) -> bool:
+        if row is None:
+            return False
+        visible = self.permissions.read_filter(resource, actor)
+        return visible is None or bool(visible(row))
+
+    def target_state(self, actor: Optional[Actor], uuid: str) -> dict:
+        """``GET /device/v2/<uuid>/state``: what the device should run (see :mod:`.state`)."""
+        if actor is None:
+            raise unauthorized()
+        found = self.db.find("device", uuid=uuid)
+        if not found or not self._readable(actor, "device", found[0]):
+            raise not_found(f"Device {uuid} not found")
+        return state.device_state_v2(self, found[0])
+
+    def fleet_target_state(self, actor: Optional[Actor], app_uuid: str,
+                           release: Optional[str]) -> dict:
+        """``GET /device/v3/fleet/<uuid>/state/?releaseUuid=``: a fleet's target state."""
+        if actor is None:
+            raise unauthorized()
+        found = self.db.find("application", uuid=app_uuid)
+        if not found or not self._readable(actor, "application", found[0]):
+            raise not_found(f"Fleet {app_uuid} not found")
+        return state.fleet_state_v3(self, found[0], release or None)
 
     def supervisor_action(self, actor: Optional[Actor], action: str, body: Any) -> Any:
         """``POST /supervisor/...``: balena proxies these to the devices' supervisors. Until

@@ -114,6 +114,15 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
     bp.add_url_rule("/supervisor//<path:action>", "supervisor_double_slash", supervisor,
                     methods=["POST"], merge_slashes=False)
 
+    @bp.get("/device/v2/<uuid>/state")
+    def target_state(uuid: str) -> Response:
+        return json_response(backend.target_state(actor(), uuid))
+
+    @bp.get("/device/v3/fleet/<uuid>/state/")
+    def fleet_target_state(uuid: str) -> Response:
+        return json_response(backend.fleet_target_state(actor(), uuid,
+                                                        request.args.get("releaseUuid")))
+
     @bp.get("/config")
     def config() -> Response:
         return json_response(backend.config())
