@@ -250,14 +250,13 @@ class BalenaDb:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    def _check(self, name: str, values: dict, own_id: Optional[int] = None) -> dict:
-        """Types, foreign keys and unique constraints of ``values`` (a full row or changes)."""
+    def _check(self, name: str, values: dict) -> dict:
+        """Names, types, not-null and foreign keys of ``values`` (a new row's or changes)."""
         res = schema.RESOURCES[name]
         clean: dict[str, Any] = {}
         for key, value in values.items():
             column = res.column(key)
-            if column is None or (isinstance(column, schema.Field) and column.computed) or (
-                    isinstance(column, schema.Link) and column.computed):
+            if column is None or column.computed:
                 raise BalenaError(400, f"'{key}' is not a writable field of '{name}'")
             try:
                 value = coerce(column, value)
