@@ -421,3 +421,9 @@ def _accessible_by(row: dict, ctx: Any) -> list[int]:
 def _hosts(row: dict, ctx: Any) -> list[int]:
     return []
 
+
+def link_id(value: Any) -> Any:
+    """A to-one link as an int id (rows store ints; tolerate ``{"__id": n}`` too)."""
+    if isinstance(value, dict):
+        return value.get("__id")
+    return value
