@@ -21,7 +21,6 @@ class Accounts:
     permissions: Any
     secret: bytes
     _auth: Any
-    _keys: Any
 
     # -- users -----------------------------------------------------------------------------------
 
@@ -36,7 +35,6 @@ class Accounts:
             raise BalenaError(409, '"email" must be unique.')
         actor_id = self.new_actor(USER)
         user = self.db.insert("user", {"username": username, "actor": actor_id})
-        self.bind_actor(actor_id, USER, user["id"])
         salt = self.ids.hex("balena.salt", 16)
         self._auth[str(user["id"])] = {
             "email": email, "salt": salt, "password": auth.hash_password(password, salt),
@@ -117,8 +115,8 @@ class Accounts:
             return Actor(USER, user["id"], _fk(user["actor"]), "jwt", username=user["username"],
                          email=secrets["email"],
                          two_factor_pending=bool(claims.get("twoFactorRequired")))
-        key_id = self._keys.get(token)
-        row = self.db.get("api_key", key_id) if key_id is not None else None
+        found = self.db.find("api_key", key=token)  # unique-indexed
+        row = found[0] if found else None
         if row is None:
             raise unauthorized()
         if auth.expired(row.get("expiry_date"), self.clock.now()):
@@ -162,17 +160,10 @@ class Accounts:
         if auth.expired(expiry_date, self.clock.now()):
             raise bad_request("The expiry date must be in the future")
         key = self.ids.alnum("balena.api_key", 32)
-        row = self.db.insert("api_key", {
+        self.db.insert("api_key", {
             "key": key, "name": name, "description": description, "expiry_date": expiry_date,
             "is_of__actor": actor_id})
-        self._keys[key] = row["id"]
         return key
-
-    def forget_key(self, row: dict) -> None:
-        """Called by the rules when an api_key row is deleted (revoked)."""
-        for key, key_id in list(self._keys.items()):
-            if key_id == row["id"]:
-                del self._keys[key]
 
     def create_user_key(self, actor: Optional[Actor], body: Any) -> str:
         """``POST /api-key/user/full``: a named key with the user's full rights."""

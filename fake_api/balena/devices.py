@@ -24,7 +24,6 @@ class Devices:
     clock: Any
     lock: Any
     permissions: Any
-    _keys: Any
 
     def expire_heartbeats(self, now: Any = None) -> int:
         """Online devices not heard from for :data:`HEARTBEAT_TIMEOUT` go offline (balena's API
@@ -78,8 +77,7 @@ class Devices:
         }, actor=caller)
         api_key = body.get("api_key")
         if isinstance(api_key, str) and api_key:
-            row = self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
-            self._keys[api_key] = row["id"]
+            self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
         else:
             api_key = self._new_key(_fk(device["actor"]), None, None, None)
         return {"id": device["id"], "uuid": device["uuid"], "api_key": api_key}

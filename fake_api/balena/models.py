@@ -8,8 +8,9 @@ adds what is not OData, in three parts: this module (lifecycle, reference data, 
 what in :mod:`.permissions`.
 
 Private tables (never served through OData), keyed by strings so snapshots round-trip:
-``balena._auth`` (user id -> email, password hash, 2FA state), ``balena._actors``
-(actor id -> [kind, id]) and ``balena._keys`` (API key text -> api_key row id).
+``balena._auth`` (user id -> email, password hash, 2FA state). Everything else (who owns an
+actor, which row an API key is) is looked up through the db's indexes, so it is undone with the
+rows when a pine request's transaction is.
 """
 
 from __future__ import annotations
@@ -59,8 +60,6 @@ class BalenaBackend(Accounts, Devices):
         self.permissions = Permissions(self)
         self.db = BalenaDb(cloud, self.rules)
         self._auth = cloud.store.table("balena._auth")
-        self._actors = cloud.store.table("balena._actors")
-        self._keys = cloud.store.table("balena._keys")
         self._reference: dict[tuple, dict[str, Any]] = {}  # (seed, time) -> rows and counters
         self.after_reset()
         self.clock.on_change(self.expire_heartbeats)
@@ -85,7 +84,7 @@ class BalenaBackend(Accounts, Devices):
 
     def _tables(self) -> dict[str, Any]:
         tables = {f"balena.{name}": table for name, table in self.db.tables.items()}
-        tables.update({t.name: t for t in (self._auth, self._actors, self._keys)})
+        tables[self._auth.name] = self._auth
         return tables
 
     def _capture(self) -> dict[str, Any]:
@@ -115,15 +114,16 @@ class BalenaBackend(Accounts, Devices):
     # -- actors ----------------------------------------------------------------------------------
 
     def new_actor(self, kind: str) -> int:
-        """An actor row; its owner is recorded by :meth:`bind_actor` once the owner exists."""
+        """An actor row (its owner, a user, fleet or device, points at it through ``actor``)."""
         return self.db.insert("actor", {})["id"]
 
-    def bind_actor(self, actor_id: int, kind: str, owner_id: int) -> None:
-        self._actors[str(actor_id)] = [kind, owner_id]
-
     def actor_owner(self, actor_id: Any) -> Optional[tuple[str, int]]:
-        found = self._actors.get(str(actor_id))
-        return (found[0], found[1]) if found else None
+        """(kind, id) of the user, fleet or device that owns actor ``actor_id`` (FK-indexed)."""
+        for kind in (USER, APPLICATION, DEVICE):
+            rows = self.db.find(kind, actor=actor_id)
+            if rows:
+                return kind, rows[0]["id"]
+        return None
 
     def actor_for(self, actor_id: int, via: str, key_id: Optional[int] = None) -> Actor:
         """The :class:`Actor` of actor row ``actor_id`` (401 when its owner is gone)."""
