@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..http import json_response, read_json
+from ..http import base_url, json_response, read_json
 from .auth import actor_from_request
 from .errors import not_found
 from .models import BalenaBackend
@@ -122,6 +122,10 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
     def fleet_target_state(uuid: str) -> Response:
         return json_response(backend.fleet_target_state(actor(), uuid,
                                                         request.args.get("releaseUuid")))
+
+    @bp.post("/download-config")
+    def download_config() -> Response:
+        return json_response(backend.download_config(actor(), _body(), base_url()))
 
     @bp.get("/config")
     def config() -> Response:
