@@ -71,15 +71,16 @@ class Devices:
         if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)
                                     or self.db.get("user", user_id) is None):
             user_id = None
-        device = self.db.insert("device", {
-            "uuid": uuid, "belongs_to__application": app_id,
-            "is_of__device_type": device_type["id"], "belongs_to__user": user_id,
-        }, actor=caller)
-        api_key = body.get("api_key")
-        if isinstance(api_key, str) and api_key:
-            self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
-        else:
-            api_key = self._new_key(_fk(device["actor"]), None, None, None)
+        with self.db.transaction():  # the device and its key, or neither
+            device = self.db.insert("device", {
+                "uuid": uuid, "belongs_to__application": app_id,
+                "is_of__device_type": device_type["id"], "belongs_to__user": user_id,
+            }, actor=caller)
+            api_key = body.get("api_key")
+            if isinstance(api_key, str) and api_key:
+                self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
+            else:
+                api_key = self._new_key(_fk(device["actor"]), None, None, None)
         return {"id": device["id"], "uuid": device["uuid"], "api_key": api_key}
 
     def device_type_by_alias(self, alias: Any) -> Optional[dict]:
