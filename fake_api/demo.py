@@ -40,8 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for ids, devices and failures")
     parser.add_argument("--plain-http", action="store_true",
                         help="do not use the official client even if it is installed")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the simulation report (timeline, devices) to FILE")
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="also write the simulation report to FILE: .json (summary, timeline, "
+                             "every device's history) or .csv (the timeline)")
 
 
 def failure_plans(rate: float) -> list[Any]:
@@ -345,9 +346,9 @@ def run(args: argparse.Namespace) -> int:
                           f"{args.threshold:.0%}): {halted[2]}")
                     break
             _summary(sim, group, rows, halted, args, driver.how, wall)
-            if args.json:
-                sim.save(args.json)
-                print(f"  report written to {args.json}")
+            if args.report:
+                sim.save(args.report)
+                print(f"  report written to {args.report}")
             sim.close()
     finally:
         server.stop()
