@@ -1,0 +1,392 @@
+"""Fleet-scale figures: per-request cost at 100 / 1,000 / 10,000 / 100,000 devices, the live
+server with keep-alive, SDK calls through intercept, and moto side by side when it is installed.
+
+Run by hand: ``python bench/bench_scale.py`` (about two minutes; ``--sizes 100,10000`` and
+``--quick`` make it shorter). It prints figures; it asserts nothing.
+
+Each request is timed through the Flask test client (the app's own cost, no socket): the mean of
+the best of three rounds. "growth" is the cost at the largest size over the cost at the smallest:
+device-side and keyed requests should stay near 1.0, list requests should not follow the fleet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.util
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Callable, Optional
+
+SIZES = (100, 1_000, 10_000, 100_000)
+ROTATE = 256  # how many distinct devices the device-side requests cycle through
+BASE = "http://localhost"
+
+Case = tuple[str, str, Callable[[int], Any]]  # (label, kind, call(i))
+
+
+def _time(call: Callable[[int], Any], rounds: int = 3, budget: float = 0.15) -> float:
+    """Seconds per call: the best of ``rounds`` rounds of about ``budget`` seconds each."""
+    for i in range(10):
+        call(i)
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < budget / 3:
+        call(n)
+        n += 1
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for i in range(n):
+            call(i)
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+
+
+def _check(response: Any, *ok: int) -> Any:
+    if response.status_code not in ok:
+        raise SystemExit(f"bench: unexpected {response.status_code} {response.get_data()[:300]!r}")
+    return response
+
+
+# -- fl33t ---------------------------------------------------------------------------------------
+
+
+def fl33t_cases(n: int) -> tuple[float, list[Case]]:
+    from fake_api.app import create_app
+    from fake_api.core import Cloud
+    from fake_api.fl33t.seed import Fl33tSeeder
+
+    cloud = Cloud(seed=1)
+    app = create_app(cloud)
+    seed = Fl33tSeeder(cloud.backends["fl33t"], BASE)
+    started = time.perf_counter()
+    team = seed.team("big")
+    train = seed.train(team)
+    old = seed.build(team, train, "1.0.0", released=True)
+    seed.build(team, train, "2.0.0", released=True)
+    fleet = seed.fleet(team, train, "all")
+    other = seed.fleet(team, train, "other")
+    tokens = []
+    for i in range(n):
+        made = seed.device(team, fleet if i % 10 else other, f"d{i:06d}")
+        if i < ROTATE:
+            tokens.append(made["session_token"])
+    small = seed.team("small")
+    strain = seed.train(small)
+    sfleet = seed.fleet(small, strain)
+    for i in range(10):
+        seed.device(small, sfleet, f"s{i:02d}")
+    seeded = time.perf_counter() - started
+
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {team.tokens['admin']}"}
+    small_admin = {"Authorization": f"Bearer {small.tokens['admin']}"}
+    t = "/team/big"
+    body = {"checkin": {"build_id": old["build_id"]}}
+    rot = min(n, ROTATE)
+    fid = other["fleet_id"]
+    cases: list[Case] = [
+        ("fl33t GET /devices?limit=25", "list",
+         lambda i: _check(client.get(f"{t}/devices?limit=25", headers=admin), 200)),
+        ("fl33t GET /devices?fleet_id=&limit=25", "list",
+         lambda i: _check(client.get(f"{t}/devices?fleet_id={fid}&limit=25", headers=admin), 200)),
+        ("fl33t GET /devices of a 10-device team", "list",
+         lambda i: _check(client.get("/team/small/devices", headers=small_admin), 200)),
+        ("fl33t GET /device/<id>", "keyed",
+         lambda i: _check(client.get(f"{t}/device/d{i % rot:06d}", headers=admin), 200)),
+        ("fl33t POST check-in (build due)", "device",
+         lambda i: _check(client.post(f"{t}/device/d{i % rot:06d}/checkin", json=body,
+                                      headers={"Authorization": f"Bearer {tokens[i % rot]}"}),
+                          200)),
+    ]
+    return seeded, cases
+
+
+# -- Memfault ------------------------------------------------------------------------------------
+
+
+def memfault_cases(n: int) -> tuple[float, list[Case]]:
+    import base64
+
+    from fake_api.app import create_app
+    from fake_api.core import Cloud
+    from fake_api.memfault.seed import MemfaultSeeder
+
+    cloud = Cloud(seed=1)
+    app = create_app(cloud)
+    seed = MemfaultSeeder(cloud.backends["memfault"], BASE)
+    started = time.perf_counter()
+    project = seed.project("acme", "sink")
+    seed.cohort(project, "Beta", "beta")
+    seed.release(project, "2.0.0")
+    seed.deploy(project, "2.0.0", "default")
+    seed.deploy(project, "2.0.0", "beta")
+    for i in range(n):
+        seed.device(project, f"m{i:06d}", current_version="1.0.0",
+                    cohort="beta" if i % 10 == 0 else "default")
+    seeded = time.perf_counter() - started
+
+    client = app.test_client()
+    basic = base64.b64encode(f":{project.org_token}".encode()).decode()
+    mgmt = {"Authorization": f"Basic {basic}"}
+    key = {"Memfault-Project-Key": project.project_key}
+    p = "/api/v0/organizations/acme/projects/sink"
+    rot = min(n, ROTATE)
+    hw = project_hardware(seed)
+
+    def poll(i: int) -> Any:
+        return _check(client.get(
+            f"/api/v0/releases/latest?device_serial=m{i % rot:06d}&hardware_version={hw}"
+            "&software_type=main&current_version=1.0.0", headers=key), 200)
+
+    cases: list[Case] = [
+        ("Memfault GET /releases/latest (OTA poll)", "device", poll),
+        ("Memfault POST /chunks/<serial>", "device",
+         lambda i: _check(client.post(f"/api/v0/chunks/m{i % rot:06d}", data=b"\x01\x02\x03",
+                                      headers={**key, "Content-Type": "application/octet-stream"}),
+                          202)),
+        ("Memfault GET /devices/<serial>", "keyed",
+         lambda i: _check(client.get(f"{p}/devices/m{i % rot:06d}", headers=mgmt), 200)),
+        ("Memfault GET /devices?per_page=100", "list",
+         lambda i: _check(client.get(f"{p}/devices?per_page=100", headers=mgmt), 200)),
+        ("Memfault GET /cohorts/beta/devices?per_page=100", "list",
+         lambda i: _check(client.get(f"{p}/cohorts/beta/devices?per_page=100", headers=mgmt), 200)),
+        ("Memfault GET /cohorts (device counts)", "list",
+         lambda i: _check(client.get(f"{p}/cohorts", headers=mgmt), 200)),
+        ("Memfault GET /releases/2.0.0 (device count)", "keyed",
+         lambda i: _check(client.get(f"{p}/releases/2.0.0", headers=mgmt), 200)),
+    ]
+    return seeded, cases
+
+
+def project_hardware(seed: Any) -> str:
+    from fake_api.memfault.seed import DEFAULT_HARDWARE
+
+    return DEFAULT_HARDWARE
+
+
+# -- balena (picked up once the dialect has a backend and seeding helpers) ------------------------
+
+
+def balena_cases(n: int) -> Optional[tuple[float, list[Case]]]:
+    """Devices of one fleet through the pine/OData API, once the balena dialect can seed them.
+
+    The balena dialect is built on another branch; until its seeder exists this returns None and
+    the table says so. The hook it looks for: ``fake_api.balena.bench_cases(n)`` returning
+    ``(seconds spent seeding, [(label, kind, call), ...])`` in this module's shape.
+    """
+    import fake_api.balena as balena
+
+    hook = getattr(balena, "bench_cases", None)
+    return hook(n) if hook is not None else None
+
+
+DIALECT_CASES: dict[str, Callable[[int], Any]] = {
+    "fl33t": fl33t_cases,
+    "memfault": memfault_cases,
+    "balena": balena_cases,
+}
+
+
+def scaling_table(sizes: tuple[int, ...]) -> None:
+    print("\n## Per-request cost by fleet size (Flask test client, us per request)\n")
+    for dialect, make in DIALECT_CASES.items():
+        results: dict[str, dict[int, float]] = {}
+        kinds: dict[str, str] = {}
+        seeding = []
+        for n in sizes:
+            made = make(n)
+            if made is None:
+                print(f"{dialect}: no seeding hook yet (fake_api.{dialect}.bench_cases); skipped\n")
+                break
+            seeded, cases = made
+            seeding.append(f"{n:,}: {seeded:.1f} s")
+            for label, kind, call in cases:
+                results.setdefault(label, {})[n] = 1e6 * _time(call)
+                kinds[label] = kind
+        if not results:
+            continue
+        head = " | ".join(f"{n:,}" for n in sizes)
+        print(f"| {dialect} request | kind | {head} | growth |")
+        print("|---|---|" + "---|" * len(sizes) + "---|")
+        for label, by_size in results.items():
+            cells = " | ".join(f"{by_size[n]:,.0f}" for n in sizes)
+            growth = by_size[sizes[-1]] / by_size[sizes[0]]
+            print(f"| {label} | {kinds[label]} | {cells} | {growth:.2f} |")
+        print(f"\nseeding {dialect}: " + ", ".join(seeding) + "\n", flush=True)
+
+
+# -- live server, intercept ----------------------------------------------------------------------
+
+
+def _seeded_runtime() -> tuple[Any, Any, Any]:
+    from pytest_fleetsim.cloud import FakeCloud, Runtime
+
+    runtime = Runtime()
+    handle = FakeCloud(runtime)
+    team = handle.fl33t.team("acme")
+    train = handle.fl33t.train(team)
+    fleet = handle.fl33t.fleet(team, train)
+    handle.fl33t.device(team, fleet, "dev-1")
+    return runtime, handle, team
+
+
+def live_server(seconds: float = 2.0) -> None:
+    import requests
+
+    runtime, handle, team = _seeded_runtime()
+    url = runtime.url
+    host, port = url.rsplit("/", 1)[-1].split(":")
+    path = "/team/acme/device/dev-1"
+    auth = {"Authorization": f"Bearer {team.tokens['admin']}"}
+    print("\n## Live server (127.0.0.1, one client, simple authenticated read)\n")
+
+    conn = http.client.HTTPConnection(host, int(port))
+    reused = []
+
+    def raw(i: int) -> None:
+        conn.request("GET", path, headers=auth)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"bench: live server answered {response.status}")
+        reused.append(conn.sock is not None)
+
+    rate = 1 / _time(raw, budget=seconds)
+    print(f"http.client keep-alive connection: {rate:,.0f} req/s "
+          f"(connection kept open after {sum(reused)} of {len(reused)} answers)")
+    conn.close()
+
+    session = requests.Session()
+    rate = 1 / _time(lambda i: session.get(url + path, headers=auth), budget=seconds)
+    print(f"requests.Session (keep-alive): {rate:,.0f} req/s")
+    rate = 1 / _time(lambda i: requests.get(url + path, headers=auth), budget=seconds)
+    print(f"requests.get (new connection each, what the fl33t client does): {rate:,.0f} req/s")
+    runtime.close()
+
+
+def intercept_rate(seconds: float = 2.0) -> None:
+    import cProfile
+    import pstats
+
+    import fl33t
+
+    runtime, handle, team = _seeded_runtime()
+    client = fl33t.Fl33tClient("acme", team.tokens["admin"], base_uri="https://api.fl33t.com")
+    print("\n## In-process SDK calls through intercept (fl33t get_device, no socket)\n")
+    with handle.intercept():
+        per = _time(lambda i: client.get_device("dev-1"), budget=seconds)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(2000):
+            client.get_device("dev-1")
+        profile.disable()
+    print(f"fl33t SDK get_device through intercept: {1 / per:,.0f} calls/s ({1e6 * per:.0f} us)")
+    stats = pstats.Stats(profile)
+    total = sum(v[3] for v in stats.stats.values() if v[4] == {}) or 1  # type: ignore[attr-defined]
+
+    def share(*needles: str) -> float:
+        """Cumulative time of the outermost frames whose file matches a needle."""
+        spent = 0.0
+        for (file, _line, _name), (_cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+            if any(n in file for n in needles) and not any(
+                    any(n in c[0] for n in needles) for c in callers):
+                spent += ct
+        return spent / total
+
+    app = share("/flask/", "/werkzeug/", "/fake_api/")
+    glue = share("pytest_fleetsim/intercept.py") - app
+    print(f"profile of 2,000 calls: the app (Flask + the fake) {100 * app:.0f}%, intercept glue "
+          f"{100 * glue:.0f}%, requests + the SDK {100 * (1 - app - glue):.0f}%")
+    runtime.close()
+
+
+# -- moto side by side ---------------------------------------------------------------------------
+
+
+def _import_ms(module: str, runs: int = 5) -> float:
+    walls = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        walls.append(time.perf_counter() - t)
+    base = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        base.append(time.perf_counter() - t)
+    return 1000 * (sorted(walls)[runs // 2] - sorted(base)[runs // 2])
+
+
+def moto_side_by_side(seconds: float = 1.5) -> None:
+    print("\n## Side by side with moto\n")
+    if importlib.util.find_spec("moto") is None:
+        print("moto is not installed; `pip install moto` to print these rows")
+        return
+    import boto3
+    import fl33t
+    from moto import mock_aws
+    from moto.server import ThreadedMotoServer
+
+    rows = []
+    rows.append(("import cost (python -c 'import X', median of 5, over a bare start)",
+                 f"{_import_ms('moto'):.0f} ms", f"{_import_ms('pytest_fleetsim.plugin'):.1f} ms"))
+
+    with mock_aws():
+        iot = boto3.client("iot", region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x")
+        iot.create_thing(thingName="t-1")
+        moto_in = 1 / _time(lambda i: iot.describe_thing(thingName="t-1"), budget=seconds)
+    runtime, handle, team = _seeded_runtime()
+    client = fl33t.Fl33tClient("acme", team.tokens["admin"], base_uri="https://api.fl33t.com")
+    with handle.intercept():
+        ours_in = 1 / _time(lambda i: client.get_device("dev-1"), budget=seconds)
+    rows.append(("in-process SDK read (boto3 describe_thing / fl33t get_device)",
+                 f"{moto_in:,.0f}/s", f"{ours_in:,.0f}/s"))
+
+    server = ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    iot = boto3.client("iot", region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x", endpoint_url=f"http://{host}:{port}")
+    iot.create_thing(thingName="t-1")
+    moto_srv = 1 / _time(lambda i: iot.describe_thing(thingName="t-1"), budget=seconds)
+    server.stop()
+    live = fl33t.Fl33tClient("acme", team.tokens["admin"], base_uri=runtime.url)
+    ours_srv = 1 / _time(lambda i: live.get_device("dev-1"), budget=seconds)
+    rows.append(("server mode, official SDK read over 127.0.0.1",
+                 f"{moto_srv:,.0f}/s", f"{ours_srv:,.0f}/s"))
+    runtime.close()
+
+    print("| measure | moto | fleetsim |")
+    print("|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
+                        help="comma-separated fleet sizes (default 100,1000,10000,100000)")
+    parser.add_argument("--quick", action="store_true", help="shorter timing rounds")
+    parser.add_argument("--only", choices=("scale", "server", "intercept", "moto"),
+                        help="print one section only")
+    args = parser.parse_args()
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    seconds = 0.5 if args.quick else 2.0
+    print(f"fleetsim scale bench (python {sys.version.split()[0]}, "
+          f"{threading.active_count()} thread)")
+    if args.only in (None, "scale"):
+        scaling_table(sizes)
+    if args.only in (None, "server"):
+        live_server(seconds)
+    if args.only in (None, "intercept"):
+        intercept_rate(seconds)
+    if args.only in (None, "moto"):
+        moto_side_by_side(seconds / 2)
+
+
+if __name__ == "__main__":
+    main()
