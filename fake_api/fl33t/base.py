@@ -48,7 +48,7 @@ class BackendBase:
         self.builds = store.table("fl33t.builds")
         self.fleets = store.table("fl33t.fleets")
         self.devices = store.table("fl33t.devices")
-        self._indexes = _make_indexes(self)
+        self.indexes = _make_indexes(self)
         #: (team_id, train_id, unreleased) -> key of the newest eligible build (or None): the
         #: auto-update target, dropped whenever a build of that train changes.
         self._newest: dict[tuple[str, str, bool], Optional[str]] = {}
@@ -56,25 +56,25 @@ class BackendBase:
     # -- indexes: keys only, derived from the tables ------------------------------------------
 
     def after_reset(self) -> None:
-        self._indexes.clear_all()
+        self.indexes.clear_all()
         self._newest.clear()
 
     def after_restore(self) -> None:
-        self._indexes.rebuild_all()
+        self.indexes.rebuild_all()
         self._newest.clear()
 
     def _put(self, table: Any, table_key: str, record: dict) -> None:
         """Store a new record (every insert goes through here, so the indexes follow)."""
-        self._indexes.put(table, table_key, record)
+        self.indexes.put(table, table_key, record)
         self._touched(table, record)
 
     def _changed(self, table: Any, table_key: str, record: dict) -> None:
         """A record was changed in place: regroup it."""
-        self._indexes.changed(table, table_key, record)
+        self.indexes.changed(table, table_key, record)
         self._touched(table, record)
 
     def _drop(self, table: Any, table_key: str) -> None:
-        self._touched(table, self._indexes.drop(table, table_key))
+        self._touched(table, self.indexes.drop(table, table_key))
 
     def _touched(self, table: dict, record: dict) -> None:
         if table is self.builds:
@@ -83,7 +83,7 @@ class BackendBase:
 
     def index_problems(self) -> list[str]:
         """Where an index or the newest-build cache disagrees with a scan (tests call this)."""
-        found = self._indexes.problems()
+        found = self.indexes.problems()
         for (team_id, train_id, unreleased), cached in list(self._newest.items()):
             builds = [b for b in self.builds.values()
                       if b["team_id"] == team_id and b["train_id"] == train_id]
@@ -119,7 +119,7 @@ class BackendBase:
     def _of_team(self, table: Mapping[str, dict], team_id: str, **match: Any) -> Sequence[dict]:
         """A team's records of ``table`` (in table order) whose fields equal every non-None
         ``match`` value: the smallest index group that answers, filtered by the rest."""
-        index: TableIndex = self._indexes[table.name]  # type: ignore[attr-defined]
+        index: TableIndex = self.indexes[table.name]  # type: ignore[attr-defined]
         match = {k: v for k, v in match.items() if v is not None}
         groups = [(index.count(k, (team_id, v)), k) for k, v in match.items() if k in index.groupings]
         if not groups:
