@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import importlib.util
+import os
 import subprocess
 import sys
-import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -27,8 +27,13 @@ BASE = "http://localhost"
 Case = tuple[str, str, Callable[[int], Any]]  # (label, kind, call(i))
 
 
-def _time(call: Callable[[int], Any], rounds: int = 3, budget: float = 0.15) -> float:
-    """Seconds per call: the best of ``rounds`` rounds of about ``budget`` seconds each."""
+def _time(call: Callable[[int], Any], rounds: int = 3, budget: float = 0.15,
+          clock: Callable[[], float] = time.perf_counter) -> float:
+    """Seconds per call: the best of ``rounds`` rounds of about ``budget`` seconds each.
+
+    ``clock=time.process_time`` measures the CPU the process spent (for in-process paths on a
+    shared machine, where wall time mostly measures the neighbours).
+    """
     for i in range(10):
         call(i)
     n, t = 0, time.perf_counter()
@@ -37,10 +42,10 @@ def _time(call: Callable[[int], Any], rounds: int = 3, budget: float = 0.15) -> 
         n += 1
     best = float("inf")
     for _ in range(rounds):
-        t = time.perf_counter()
+        t = clock()
         for i in range(n):
             call(i)
-        best = min(best, (time.perf_counter() - t) / n)
+        best = min(best, (clock() - t) / n)
     return best
 
 
@@ -195,7 +200,7 @@ def scaling_table(sizes: tuple[int, ...], rounds: int = 11, batch: float = 0.03)
     """Every size's world is built first; then each case is timed at every size in turn, round
     after round, keeping each size's best batch, so a load spike on the shared machine does not
     land on one size only."""
-    print("\n## Per-request cost by fleet size (Flask test client, us per request)\n")
+    print("\n## Per-request cost by fleet size (Flask test client, CPU us per request)\n")
     for dialect, make in DIALECT_CASES.items():
         worlds: dict[int, list[Case]] = {}
         seeding = []
@@ -214,7 +219,8 @@ def scaling_table(sizes: tuple[int, ...], rounds: int = 11, batch: float = 0.03)
             for position, (label, _) in enumerate(labels):
                 for n in sizes:
                     call = worlds[n][position][2]
-                    best[label, n] = min(best[label, n], _time(call, rounds=1, budget=batch))
+                    best[label, n] = min(best[label, n], _time(call, rounds=1, budget=batch,
+                                                               clock=time.process_time))
         head = " | ".join(f"{n:,}" for n in sizes)
         print(f"| {dialect} request | kind | {head} | growth |")
         print("|---|---|" + "---|" * len(sizes) + "---|")
@@ -276,38 +282,36 @@ def live_server(seconds: float = 2.0) -> None:
 
 
 def intercept_rate(seconds: float = 2.0) -> None:
-    import cProfile
-    import pstats
-
+    """SDK calls through intercept, and how a call's CPU splits between the SDK with requests,
+    intercept's glue (environ in, ``requests.Response`` out) and the app itself."""
     import fl33t
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from pytest_fleetsim.intercept import _call_wsgi, _environ
 
     runtime, handle, team = _seeded_runtime()
     client = fl33t.Fl33tClient("acme", team.tokens["admin"], base_uri="https://api.fl33t.com")
     print("\n## In-process SDK calls through intercept (fl33t get_device, no socket)\n")
-    with handle.intercept():
-        per = _time(lambda i: client.get_device("dev-1"), budget=seconds)
-        profile = cProfile.Profile()
-        profile.enable()
-        for _ in range(2000):
-            client.get_device("dev-1")
-        profile.disable()
-    print(f"fl33t SDK get_device through intercept: {1 / per:,.0f} calls/s ({1e6 * per:.0f} us)")
-    stats = pstats.Stats(profile)
-    total = sum(v[3] for v in stats.stats.values() if v[4] == {}) or 1  # type: ignore[attr-defined]
-
-    def share(*needles: str) -> float:
-        """Cumulative time of the outermost frames whose file matches a needle."""
-        spent = 0.0
-        for (file, _line, _name), (_cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
-            if any(n in file for n in needles) and not any(
-                    any(n in c[0] for n in needles) for c in callers):
-                spent += ct
-        return spent / total
-
-    app = share("/flask/", "/werkzeug/", "/fake_api/")
-    glue = share("pytest_fleetsim/intercept.py") - app
-    print(f"profile of 2,000 calls: the app (Flask + the fake) {100 * app:.0f}%, intercept glue "
-          f"{100 * glue:.0f}%, requests + the SDK {100 * (1 - app - glue):.0f}%")
+    cpu = time.process_time
+    with handle.intercept() as interceptor:
+        per = _time(lambda i: client.get_device("dev-1"), budget=seconds, rounds=5)
+        sdk = _time(lambda i: client.get_device("dev-1"), budget=seconds, rounds=5, clock=cpu)
+        prepared = requests.Request(
+            "GET", "https://api.fl33t.com/team/acme/device/dev-1",
+            headers={"Authorization": f"Bearer {team.tokens['admin']}",
+                     "Content-Type": "application/json", "Accept": "application/json"}).prepare()
+        adapter = HTTPAdapter()
+        dispatch = _time(lambda i: interceptor.dispatch(adapter, prepared), budget=seconds / 2,
+                         rounds=5, clock=cpu)
+        app = _time(lambda i: _call_wsgi(runtime.app, _environ(prepared)), budget=seconds / 2,
+                    rounds=5, clock=cpu)
+    print(f"fl33t SDK get_device through intercept: {1 / per:,.0f} calls/s wall, "
+          f"{1 / sdk:,.0f} calls/s of CPU ({1e6 * sdk:.0f} us)")
+    print(f"one call's CPU: requests + the SDK {1e6 * (sdk - dispatch):.0f} us "
+          f"({100 * (sdk - dispatch) / sdk:.0f}%), fleetsim {1e6 * dispatch:.0f} us "
+          f"({100 * dispatch / sdk:.0f}%: the app {1e6 * app:.0f} us, intercept's glue "
+          f"{1e6 * (dispatch - app):.0f} us)")
     runtime.close()
 
 
@@ -384,8 +388,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = tuple(int(s) for s in args.sizes.split(","))
     seconds = 0.5 if args.quick else 2.0
-    print(f"fleetsim scale bench (python {sys.version.split()[0]}, "
-          f"{threading.active_count()} thread)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"fleetsim scale bench (python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+          f"load average {load:.1f} at start)")
     if args.only in (None, "scale"):
         scaling_table(sizes)
     if args.only in (None, "server"):
