@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import timedelta
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from time import perf_counter
 from typing import Any, Iterable, Optional
 from urllib.parse import unquote, urlsplit
@@ -103,14 +104,15 @@ def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
     host = parts.hostname or ""
     port = parts.port or (443 if scheme == "https" else 80)
     path = parts.path or "/"
+    raw_path = _wsgi_str(path)
     body = _body_bytes(request.body)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
-        "PATH_INFO": unquote(path).encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": parts.query.encode("utf-8").decode("latin-1"),
-        "REQUEST_URI": path.encode("utf-8").decode("latin-1"),
-        "RAW_URI": path.encode("utf-8").decode("latin-1"),
+        "PATH_INFO": _wsgi_str(unquote(path)),
+        "QUERY_STRING": _wsgi_str(parts.query),
+        "REQUEST_URI": raw_path,
+        "RAW_URI": raw_path,
         "SERVER_NAME": host,
         "SERVER_PORT": str(port),
         "HTTP_HOST": parts.netloc,
@@ -132,6 +134,16 @@ def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
         elif key != "CONTENT_LENGTH":
             environ[f"HTTP_{key}"] = value
     return environ
+
+
+def _wsgi_str(text: str) -> str:
+    """WSGI's "bytes as latin-1" form of a URL part (the same string when it is ASCII)."""
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+
+
+@lru_cache(maxsize=512)
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
 
 
 def _call_wsgi(app: Any, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -167,7 +179,7 @@ def _body_bytes(body: Any) -> bytes:
 
 
 def _send(self: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-    host = urlsplit(request.url).hostname or ""
+    host = _host(request.url)
     for interceptor in reversed(_active):
         if interceptor.handles(host):
             return interceptor.dispatch(self, request)
@@ -183,7 +195,7 @@ def _merge(self: requests.Session, url: str, proxies: Any, stream: Any, verify: 
     ``os.environ``, about a quarter of an SDK call); an intercepted request uses no proxy, no
     socket and no certificate, so that work is skipped for it. Other hosts get the original.
     """
-    host = urlsplit(url).hostname or ""
+    host = _host(url)
     if any(interceptor.handles(host) for interceptor in _active):
         return {"proxies": merge_setting(proxies, self.proxies),
                 "stream": merge_setting(stream, self.stream),
