@@ -134,11 +134,16 @@ class DevicesMixin:
         for device in found:
             device["cohort"] = cohort["slug"]
             device["updated_date"] = self.now()
-            self.indexes.changed(self.devices, f"{project['id']}/{device['device_serial']}",
-                                 device)
+            self.device_changed(device)
         return len(found)
 
     # -- devices -------------------------------------------------------------------------------
+
+    def device_changed(self, device: dict) -> None:
+        """Call after changing a device's cohort, hardware version or last-seen release in place:
+        the indexes regroup it (counts and lists read them)."""
+        self.indexes.changed(self.devices, f"{device['project_id']}/{device['device_serial']}",
+                             device)
 
     def device(self, project: dict, serial: str) -> Optional[dict]:
         return self.devices.get(f"{project['id']}/{serial}")
@@ -211,8 +216,7 @@ class DevicesMixin:
         if changes:
             device.update(changes)
             device["updated_date"] = self.now()
-            self.indexes.changed(self.devices, f"{project['id']}/{device['device_serial']}",
-                                 device)
+            self.device_changed(device)
         return device
 
     def delete_device(self, project: dict, serial: str) -> None:

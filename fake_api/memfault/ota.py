@@ -99,8 +99,7 @@ class OtaMixin:
                 self.software_version(project, software_type, version, create=True)
             if device["last_seen_release_id"] != release["id"]:
                 device["last_seen_release_id"] = release["id"]
-                self.indexes.changed(self.devices, f"{project['id']}/{device['device_serial']}",
-                                     device)
+                self.device_changed(device)
 
     def render_latest(self, release: dict, context: dict, base_url: str) -> dict:
         """The top-level release JSON of a 200 (no ``data`` wrapper)."""
