@@ -198,7 +198,7 @@ def balena_cases(n: int) -> Optional[tuple[float, list[Case]]]:
         return None
     started = time.perf_counter()
     user = seed.user("bench")
-    fleet = seed.application(user, "big")
+    fleet = seed.application(user, "bigfleet")
     seed.release(fleet, commit="a" * 32, semver="1.0.0")
     uuids = [seed.device(fleet, f"{i:032x}")["uuid"] for i in range(n)]
     seeded = time.perf_counter() - started
@@ -242,7 +242,7 @@ def scaling_table(sizes: tuple[int, ...], rounds: int = 11, batch: float = 0.03)
             seeded, worlds[n] = made
             seeding.append(f"{n:,}: {seeded:.1f} s")
         if not worlds:
-            print(f"{dialect}: no seeding hook yet (fake_api.{dialect}.bench_cases); skipped\n")
+            print(f"{dialect}: no seeding helpers in this tree yet; skipped\n")
             continue
         labels = [(label, kind) for label, kind, _ in worlds[sizes[0]]]
         best = {(label, n): float("inf") for label, _ in labels for n in sizes}
