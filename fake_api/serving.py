@@ -138,7 +138,7 @@ class FleetsimRequestHandler(WSGIRequestHandler):
             return
         try:
             stream.exhaust()
-        except (OSError, ValueError):
+        except Exception:  # a timeout, a reset, werkzeug's ClientDisconnected: the body is lost
             self.close_connection = True
 
     # -- errors of the HTTP layer --------------------------------------------------------------
