@@ -352,11 +352,12 @@ def intercept_rate(seconds: float = 2.0) -> None:
         if environ is None:  # an older fleetsim: time the app on a werkzeug-built environ
             from werkzeug.test import EnvironBuilder
 
-            def environ(request: Any) -> dict:
+            def environ(method: str, url: str, headers: Any, body: bytes) -> dict:
                 return EnvironBuilder(path="/team/acme/device/dev-1",
                                       base_url="https://api.fl33t.com",
-                                      headers=list(request.headers.items())).get_environ()
-        app = _time(lambda i: intercept._call_wsgi(runtime.app, environ(prepared)),
+                                      headers=list(headers)).get_environ()
+        app = _time(lambda i: intercept._call_wsgi(runtime.app, environ(
+            prepared.method, prepared.url, prepared.headers.items(), b"")),
                     budget=seconds / 2, rounds=5, clock=cpu)
     print(f"fl33t SDK get_device through intercept: {1 / per:,.0f} calls/s wall, "
           f"{1 / sdk:,.0f} calls/s of CPU ({1e6 * sdk:.0f} us)")

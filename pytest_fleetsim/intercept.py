@@ -74,7 +74,8 @@ class Interceptor:
     def dispatch(self, adapter: HTTPAdapter, request: requests.PreparedRequest) -> requests.Response:
         """Run ``request`` through the app and dress the answer as a ``requests.Response``."""
         started = perf_counter()
-        environ = _environ(request)
+        environ = _environ(request.method or "GET", request.url or "", request.headers.items(),
+                           _body_bytes(request.body))
         status, headers, body = _call_wsgi(self.app, environ)
         self.calls += 1
         if environ.get(DROP):
@@ -96,18 +97,18 @@ class Interceptor:
         return response
 
 
-def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
-    """The WSGI environ of ``request``, as werkzeug's ``EnvironBuilder`` would build it (same
-    keys and encodings) without its generality: this runs on every intercepted call."""
-    parts = urlsplit(request.url)
+def _environ(method: str, url: str, headers: Iterable[tuple[str, str]],
+             body: bytes) -> dict[str, Any]:
+    """The WSGI environ of a request, as werkzeug's ``EnvironBuilder`` would build it (same keys
+    and encodings) without its generality: this runs on every intercepted call."""
+    parts = urlsplit(url)
     scheme = parts.scheme or "http"
     host = parts.hostname or ""
     port = parts.port or (443 if scheme == "https" else 80)
     path = parts.path or "/"
     raw_path = _wsgi_str(path)
-    body = _body_bytes(request.body)
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
+        "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
         "PATH_INFO": _wsgi_str(unquote(path)),
         "QUERY_STRING": _wsgi_str(parts.query),
@@ -127,7 +128,7 @@ def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
     }
     if body:
         environ["CONTENT_LENGTH"] = str(len(body))
-    for name, value in request.headers.items():
+    for name, value in headers:
         key = name.upper().replace("-", "_")
         if key == "CONTENT_TYPE":
             environ[key] = value

@@ -29,7 +29,8 @@ def test_environ_matches_werkzeug_environ_builder(method, url, body, headers):
                              headers=list(prepared.headers.items()),
                              data=_body_bytes(prepared.body), errors_stream=sys.stderr)
     expected = builder.get_environ()
-    got = _environ(prepared)
+    got = _environ(prepared.method, prepared.url, prepared.headers.items(),
+                   _body_bytes(prepared.body))
     expected_body, got_body = expected.pop("wsgi.input").read(), got.pop("wsgi.input").read()
     assert got_body == expected_body
     assert isinstance(got["wsgi.errors"], io.TextIOBase) or got["wsgi.errors"] is sys.stderr
