@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..http import json_response, read_json
+from . import routes_device
 from .auth import actor_from_request
 from .errors import not_found
 from .models import BalenaBackend
@@ -105,15 +106,6 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
         backend.accept_invite(actor(), "organization", token)
         return _text("OK")
 
-    @bp.post("/supervisor/<path:action>")
-    def supervisor(action: str) -> Response:
-        answer = backend.supervisor_action(actor(), action, _body())
-        return json_response(answer) if isinstance(answer, dict) else _text(answer)
-
-    # device.ping posts to /supervisor//ping (an SDK bug): answer it as is, no 308 redirect
-    bp.add_url_rule("/supervisor//<path:action>", "supervisor_double_slash", supervisor,
-                    methods=["POST"], merge_slashes=False)
-
     @bp.get("/config")
     def config() -> Response:
         return json_response(backend.config())
@@ -134,4 +126,5 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
         routes_pine = None  # type: ignore[assignment]
     if routes_pine is not None:
         routes_pine.register(bp, backend)
+    routes_device.register(bp, backend)  # device side, supervisor proxy, logs (part 2)
     return bp

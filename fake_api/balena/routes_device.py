@@ -1,0 +1,132 @@
+"""balena's device-side HTTP routes (what a supervisor calls) and the supervisor proxy, mounted
+on the balena blueprint by ``register(bp, backend)``. Parse, call the model, serialize.
+
+- ``GET /device/v2/<uuid>/state``, ``GET /device/v3/<uuid>/state``,
+  ``GET /device/v3/fleet/<appUuid>/state/`` (target state)
+- ``PATCH /device/v2/<uuid>/state``, ``PATCH /device/v3/state`` (current state)
+- ``GET|POST /device/v2/<uuid>/logs`` (history, ``?stream=1`` NDJSON, device writes)
+- ``POST /supervisor/...`` (the proxy; ``/supervisor//ping`` too), ``POST /applcation/<id>/restart``
+  (sic), ``POST /device/<id>/restart``
+- ``GET /device/v2/<uuid>/fleetsim/actions`` (fleetsim's own: a device takes its queued actions)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from ..http import json_response, read_json
+from .auth import actor_from_request
+from .device_state import DeviceState
+from .logs import DeviceLogs
+from .supervisor import Supervisor
+
+
+def attach(backend: Any) -> Any:
+    """The backend's device-side models, made once per backend (``backend.device_side``)."""
+    side = backend.__dict__.get("device_side")
+    if side is None:
+        side = DeviceSide(backend)
+        backend.device_side = side
+    return side
+
+
+class DeviceSide:
+    """The three device-side models of one backend."""
+
+    def __init__(self, backend: Any) -> None:
+        self.state = DeviceState(backend)
+        self.supervisor = Supervisor(backend, self.state)
+        self.logs = DeviceLogs(backend, self.state)
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def _answer(status: int, body: Any) -> Response:
+    if status == 204:
+        return Response(status=204)
+    if isinstance(body, (dict, list)):
+        return json_response(body, status)
+    return _text(str(body), status)
+
+
+def register(bp: Blueprint, backend: Any) -> None:
+    side = attach(backend)
+    state, supervisor, logs = side.state, side.supervisor, side.logs
+
+    def actor() -> Any:
+        return actor_from_request(backend, request)
+
+    @bp.before_request
+    def _sweep() -> None:
+        """Devices that went quiet turn offline before anyone reads them."""
+        state.sweep()
+
+    # -- target and current state -----------------------------------------------------------------
+
+    @bp.get("/device/v2/<uuid>/state")
+    def target_v2(uuid: str) -> Response:
+        return json_response(state.state_v2(actor(), uuid))
+
+    @bp.get("/device/v3/<uuid>/state")
+    def target_v3(uuid: str) -> Response:
+        return json_response(state.state_v3(actor(), uuid))
+
+    @bp.get("/device/v3/fleet/<app_uuid>/state/")
+    @bp.get("/device/v3/fleet/<app_uuid>/state")
+    def fleet_target_v3(app_uuid: str) -> Response:
+        return json_response(state.fleet_state_v3(actor(), app_uuid,
+                                                  request.args.get("releaseUuid")))
+
+    @bp.patch("/device/v2/<uuid>/state")
+    def report_v2(uuid: str) -> Response:
+        state.report_v2(actor(), uuid, read_json({}, expect=None))
+        return _text("OK")
+
+    @bp.patch("/device/v3/state")
+    def report_v3() -> Response:
+        state.report_v3(actor(), read_json({}, expect=None))
+        return _text("OK")
+
+    # -- logs -------------------------------------------------------------------------------------
+
+    @bp.get("/device/v2/<uuid>/logs")
+    def read_logs(uuid: str) -> Response:
+        who = actor()
+        if request.args.get("stream") == "1":
+            lines = logs.stream(who, uuid, request.args.get("count"))
+            return Response(stream_with_context(lines), mimetype="application/x-ndjson",
+                            headers={"Cache-Control": "no-cache"})
+        return json_response(logs.history(who, uuid, request.args.get("count")))
+
+    @bp.post("/device/v2/<uuid>/logs")
+    def write_logs(uuid: str) -> Response:
+        logs.write(actor(), uuid, read_json([], expect=None))
+        return Response(status=201)
+
+    # -- supervisor proxy -------------------------------------------------------------------------
+
+    def proxy(action: str) -> Response:
+        return _answer(*supervisor.proxy(actor(), action, read_json({}, expect=None)))
+
+    bp.add_url_rule("/supervisor/<path:action>", "supervisor_proxy", proxy, methods=["POST"])
+    # device.ping posts to /supervisor//ping (an SDK bug): served as is, no 308 redirect
+    bp.add_url_rule("/supervisor//<path:action>", "supervisor_proxy_double_slash", proxy,
+                    methods=["POST"], merge_slashes=False)
+
+    @bp.post("/applcation/<int:app_id>/restart")
+    @bp.post("/application/<int:app_id>/restart")
+    def app_restart(app_id: int) -> Response:
+        return _text(supervisor.app_restart(actor(), app_id))
+
+    @bp.post("/device/<int:device_id>/restart")
+    def device_restart(device_id: int) -> Response:
+        return _text(supervisor.device_restart(actor(), device_id))
+
+    @bp.get("/device/v2/<uuid>/fleetsim/actions")
+    def take_actions(uuid: str) -> Response:
+        peek = request.args.get("peek") in ("1", "true")
+        return json_response({"actions": supervisor.take(actor(), uuid, peek=peek)})
