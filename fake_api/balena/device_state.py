@@ -423,7 +423,6 @@ class DeviceState:
         local = body.get("local") or {}
         with self.lock:
             device = self.device_for(actor, uuid, write=True)
-            self.heartbeat(device, actor)
             changes = self._device_changes(local)
             app_id = device["belongs_to__application"]
             commit = local.get("is_on__commit")
@@ -439,6 +438,7 @@ class DeviceState:
                     services = app_state.get("services") if isinstance(app_state, dict) else None
                     for image_key, svc in (services or {}).items():
                         installs.append(self._install_v2(app_id, image_key, svc))
+            self.heartbeat(device, actor)  # only once the whole report is known to be valid
             self._write(device, changes, actor)
             if installs is not None:
                 self._upsert_installs(device, installs)

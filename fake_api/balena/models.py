@@ -318,9 +318,20 @@ class BalenaBackend:
         """``POST /api-key/device/<id>/device-key``."""
         caller = self._require_user_or_app(actor)
         device = self.db.get("device", device_id)
-        if device is None or not self.permissions.can_write(caller, "device", device):
+        # a provisioning key may make keys for its fleet's devices (the supervisor's key exchange)
+        own_fleet = caller.kind == APPLICATION and device is not None and \
+            device["belongs_to__application"] == caller.id
+        if device is None or not (own_fleet or self.permissions.can_write(caller, "device", device)):
             raise not_found(f"device with id {device_id} not found")
         body = body if isinstance(body, dict) else {}
+        wanted = body.get("apiKey")
+        if isinstance(wanted, str) and wanted:  # a supervisor's key exchange names its own key
+            if wanted in self._keys:
+                raise BalenaError(409, '"key" must be unique.')
+            row = self.db.insert("api_key", {"key": wanted, "name": body.get("name"),
+                                             "is_of__actor": _fk(device["actor"])})
+            self._keys[wanted] = row["id"]
+            return wanted
         return self._new_key(_fk(device["actor"]), body.get("name"), body.get("description"),
                              body.get("expiryDate"))
 
@@ -420,9 +431,11 @@ class BalenaBackend:
         if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)
                                     or self.db.get("user", user_id) is None):
             user_id = None
+        reported = {k: body[k] for k in ("supervisor_version", "os_version", "os_variant",
+                                         "mac_address") if isinstance(body.get(k), str)}
         device = self.db.insert("device", {
             "uuid": uuid, "belongs_to__application": app_id,
-            "is_of__device_type": device_type["id"], "belongs_to__user": user_id,
+            "is_of__device_type": device_type["id"], "belongs_to__user": user_id, **reported,
         }, actor=caller)
         api_key = body.get("api_key")
         if isinstance(api_key, str) and api_key:
