@@ -12,9 +12,12 @@ Target state is computed from the model on every poll, as open-balena does:
   balenaCloud's defaults (native logger on, poll interval at least 15 minutes).
 
 Heartbeat (open-balena's device-heartbeat feature, balenaCloud's intervals): every target-state
-poll or state report with a device key marks the device online; a device that stays quiet longer
-than its poll interval x 1.5 goes to ``timeout`` and, 15 s later, offline. The sweep runs when
-the clock moves and before every balena request, and costs nothing until a deadline passes.
+poll, state report or action pickup with a device key marks the device online (and sets
+``last_connectivity_event``); a device that stays quiet longer than its poll interval x 1.5 goes
+to ``timeout`` and, 15 s later, offline. The sweep runs when the clock moves and before every
+balena request, and costs nothing until a deadline passes. Devices that never use the device API
+(seeded or PATCHed online) are left to the backend's own 30-minute rule
+(``BalenaBackend.expire_heartbeats``).
 """
 
 from __future__ import annotations
@@ -115,15 +118,16 @@ class DeviceState:
         nxt = self._beats.get(_NEXT)
         if nxt is None or nxt["due"] is None or due < nxt["due"]:
             self._beats[_NEXT] = {"due": due}
-        changes: dict[str, Any] = {}
+        stamp = format_date(self.clock.now())
+        # last_connectivity_event is "last heard from" (the backend's own 30-minute sweep of
+        # devices that never use the device API reads it too)
+        changes: dict[str, Any] = {"last_connectivity_event": stamp}
         if device.get("api_heartbeat_state") != "online":
             changes["api_heartbeat_state"] = "online"
-            changes["changed_api_heartbeat_state_on__date"] = format_date(self.clock.now())
+            changes["changed_api_heartbeat_state_on__date"] = stamp
         if not device.get("is_online"):
-            changes.update(is_online=True, is_connected_to_vpn=True,
-                           last_connectivity_event=format_date(self.clock.now()),
-                           last_vpn_event=format_date(self.clock.now()))
-        if changes:
+            changes.update(is_online=True, is_connected_to_vpn=True, last_vpn_event=stamp)
+        if any(device.get(k) != v for k, v in changes.items()):
             self.db.update("device", device["id"], changes)
 
     def sweep(self) -> None:

@@ -13,14 +13,18 @@ Private tables (never served through OData), keyed by strings so snapshots round
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any, Optional
 
 from . import auth, seed
 from .auth import APPLICATION, DEVICE, USER, Actor
-from .db import BalenaDb
+from .db import BalenaDb, format_date
 from .errors import BalenaError, bad_request, forbidden, not_found, unauthorized
 from .permissions import Permissions
 from .rules import Rules
+
+#: An online device not heard from for this long goes offline (see ``expire_heartbeats``).
+HEARTBEAT_TIMEOUT = timedelta(minutes=30)
 
 #: What ``GET /config`` answers (balenaCloud's public values; the SDK reads ``deviceUrlsBase``).
 CONFIG = {
@@ -56,6 +60,7 @@ class BalenaBackend:
         self._keys = cloud.store.table("balena._keys")
         self._reference: dict[tuple, dict[str, Any]] = {}  # (seed, time) -> rows and counters
         self.after_reset()
+        self.clock.on_change(self.expire_heartbeats)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -97,6 +102,23 @@ class BalenaBackend:
 
     def after_restore(self) -> None:
         self.db.after_restore()
+
+    def expire_heartbeats(self, now: Any = None) -> int:
+        """Online devices not heard from for :data:`HEARTBEAT_TIMEOUT` go offline (balena's API
+        heartbeat: twice the supervisor's 15-minute poll interval). Runs whenever the clock
+        moves; returns how many devices went offline."""
+        now = now if now is not None else self.clock.now()
+        limit = format_date(now - HEARTBEAT_TIMEOUT)
+        gone = 0
+        with self.lock:
+            for device in list(self.db.tables["device"].values()):
+                seen = device.get("last_connectivity_event")
+                if device.get("is_online") and seen is not None and seen <= limit:
+                    self.db.update("device", device["id"], {
+                        "is_online": False, "api_heartbeat_state": "offline",
+                        "changed_api_heartbeat_state_on__date": format_date(now)})
+                    gone += 1
+        return gone
 
     @property
     def secret(self) -> bytes:

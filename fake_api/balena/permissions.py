@@ -242,8 +242,8 @@ class Permissions:
             if resource == "user_application_membership" or \
                     resource == "invitee__is_invited_to__application":
                 app = self.db.get("application", owner_id)
-                return bool(app) and access.orgs.get(app["organization"]) == "administrator" or \
-                    access.apps.get(owner_id) == "developer"
+                org_admin = bool(app) and access.orgs.get(app["organization"]) == "administrator"
+                return org_admin or access.apps.get(owner_id) == "developer"
             role = access.apps.get(owner_id)
             return role is not None and role != "observer"
         return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from ..core.clock import parse_when
 from . import schema
 from .auth import USER
 from .db import Hooks, format_date
@@ -85,6 +86,7 @@ class Rules(Hooks):
             if not values.get("device_name"):
                 values["device_name"] = self._device_name()
             self._check_pin(values, values.get("belongs_to__application"))
+            self._heartbeat(values, values, insert=True)
         elif resource == "release":
             self._release_values(values, None, actor)
         elif resource == "organization":
@@ -171,6 +173,7 @@ class Rules(Hooks):
                                                             row["belongs_to__application"]))
             if "uuid" in changes and changes["uuid"] != row["uuid"]:
                 raise bad_request('"uuid" cannot be changed')
+            self._heartbeat(changes, row)
         elif resource == "release":
             self._release_values(changes, row, actor)
         elif resource in TAG_PARENTS and "tag_key" in changes:
@@ -244,6 +247,20 @@ class Rules(Hooks):
         if release is not None and release["belongs_to__application"] != app_id:
             raise bad_request("It is necessary that each device that is pinned on a release, "
                               "belongs to an application that owns the release")
+
+    def _heartbeat(self, changes: dict, row: dict, insert: bool = False) -> None:
+        """A device that comes online has just been heard from (unless the write says when) and
+        is on the VPN, so the heartbeat timeout (``BalenaBackend.expire_heartbeats``) starts now;
+        one that goes offline leaves the VPN."""
+        if changes.get("is_online") and (insert or not row.get("is_online")):
+            if changes.get("last_connectivity_event") is None:
+                changes["last_connectivity_event"] = format_date(self.backend.clock.now())
+            for key, value in (("api_heartbeat_state", "online"), ("is_connected_to_vpn", True)):
+                if changes.get(key) is None:
+                    changes[key] = value
+        elif changes.get("is_online") is False and row.get("is_online"):
+            changes.setdefault("api_heartbeat_state", "offline")
+            changes.setdefault("is_connected_to_vpn", False)
 
     def _device_name(self) -> str:
         ids = self.backend.ids
@@ -345,8 +362,6 @@ def raw_version(release: dict) -> str:
     if revision is None:
         created = release.get("created_at") or ""
         try:
-            from ..core.clock import parse_when
-
             stamp = str(int(parse_when(created).timestamp() * 1000)) if created else "0"
         except (TypeError, ValueError):
             stamp = "0"

@@ -77,7 +77,7 @@ def load_reference(backend: Any) -> None:
 
 # -- seeding helpers --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class User:
     """A seeded balena user: credentials and its personal organization (``org``: id, handle)."""
 

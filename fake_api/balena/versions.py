@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .odata.errors import ODataError
-from .odata.evaluate import Names
+from .odata.reader import Names
 
 _MISSING = "\x00"  # prefix that makes a v7-only name unknown in an older version
 

@@ -5,9 +5,9 @@ Generic over ``schema.py``: a resource added later needs a schema entry, not eng
 
 from .ast import Options, Target
 from .errors import ODataError
-from .evaluate import Names, Reader
 from .parser import parse_filter, parse_query, parse_target
 from .query import Query, compile_query, count, key_rows, select
+from .reader import Names, Reader
 from .serialize import render
 
 __all__ = [

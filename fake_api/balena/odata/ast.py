@@ -75,6 +75,48 @@ class Call:
 Node = Union[Lit, Path, Lambda, Count, Bin, Not, Neg, In, Call]
 
 
+def operands(node: Node, op: str) -> list[Node]:
+    """The operands of a chain of one operator (``a and b and c``), without recursion, so that a
+    filter of thousands of ``or`` terms costs no stack."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Bin) and n.op == op:
+            stack.append(n.right)
+            stack.append(n.left)
+        else:
+            out.append(n)
+    return out
+
+
+def children(node: Node) -> list[Node]:
+    """Direct sub-expressions; an ``and``/``or`` chain counts as one node with many children."""
+    if isinstance(node, Bin):
+        return operands(node, node.op) if node.op in ("and", "or") else [node.left, node.right]
+    if isinstance(node, (Not, Neg)):
+        return [node.expr]
+    if isinstance(node, In):
+        return [node.expr, *node.items]
+    if isinstance(node, Call):
+        return list(node.args)
+    if isinstance(node, Lambda):
+        return [node.path] + ([node.body] if node.body is not None else [])
+    if isinstance(node, Count):
+        return [node.path] + ([node.filter] if node.filter is not None else [])
+    return []
+
+
+def depth(node: Node) -> int:
+    """How deep the tree is, counting a chain of ``and``/``or`` as one level (iterative)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in children(n))
+    return deepest
+
+
 @dataclass
 class OrderItem:
     expr: Node

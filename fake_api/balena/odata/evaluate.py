@@ -9,293 +9,40 @@ when the filter is True.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from .. import schema
-from ..db import BalenaDb, Context, format_date
-from .ast import Bin, Call, Count, In, Lambda, Lit, Neg, Node, Not, Path
+from .ast import Bin, Call, Count, In, Lambda, Lit, Neg, Node, Not, Path, children, operands
 from .errors import ODataError
+from .parser import parse_datetime
+from .reader import Reader
+from .semantics import arith, call, compare
 
 Fn = Callable[[dict, dict], Any]
-UTC = timezone.utc
-
-_NUMERIC = ("int", "real")
 _BOOLEAN_CALLS = ("contains", "startswith", "endswith", "substringof")
-
-
-class Names:
-    """Identity name mapping (API v7); ``versions.Version`` overrides it for older versions."""
-
-    def resource_in(self, name: str) -> str:
-        return name
-
-    def field_in(self, resource: str, name: str) -> str:
-        return name
-
-    def field_out(self, resource: str, name: str) -> Optional[str]:
-        """The name ``name`` has in this version, or None when the version does not have it."""
-        return name
-
-    def link(self, resource: str, id: Any) -> Any:
-        """An unexpanded link to row ``id`` of ``resource``."""
-        return {"__id": id}
-
-    def decorate(self, resource: str, out: dict, row: dict) -> None:
-        """Add per-row metadata to a served row (v5's ``__metadata``); nothing in v6/v7."""
-
-
-class Reader:
-    """One request's view of the data: db, actor, version names, permission filters (cached)."""
-
-    def __init__(self, db: BalenaDb, actor: Any = None, names: Optional[Names] = None) -> None:
-        self.db = db
-        self.actor = actor
-        self.names = names or Names()
-        self.ctx = Context(db, actor)
-        self._visible: dict[str, Any] = {}
-
-    def resource(self, name: str) -> schema.Resource:
-        res = schema.resource(self.names.resource_in(name))
-        if res is None:
-            raise ODataError(f"Unknown resource '{name}'", status=404)
-        return res
-
-    def visible(self, resource: str) -> Optional[Callable[[dict], bool]]:
-        """The actor's read filter for ``resource`` (None: every row)."""
-        if resource not in self._visible:
-            self._visible[resource] = self.db.hooks.read_filter(resource, self.actor)
-        return self._visible[resource]
-
-    def member(self, res: schema.Resource, name: str) -> tuple[str, Any]:
-        """What ``name`` is on ``res``: ("field", Field) / ("link", Link) / ("nav", Nav)."""
-        real = self.names.field_in(res.name, name)
-        real = res.field_synonyms.get(real, real)
-        fdef = res.fields.get(real)
-        if fdef is not None and not fdef.hidden:
-            return "field", fdef
-        if real in res.links:
-            return "link", res.links[real]
-        if real in res.navs:
-            return "nav", res.navs[real]
-        raise ODataError(f"Unknown field '{name}' of resource '{res.name}'")
-
-    def value_getter(self, res: schema.Resource, column: Any) -> Callable[[dict], Any]:
-        """``row -> stored or computed value`` for a field or a link."""
-        name = column.name
-        if column.computed:
-            fn = res.computed.get(name)
-            ctx = self.ctx
-            if fn is None:
-                return lambda row: None
-            return lambda row: fn(row, ctx)
-        return lambda row: row.get(name)
-
-    def follow(self, link: schema.Link, target_id: Any) -> Optional[dict]:
-        """The visible target row of a to-one link, or None."""
-        row = self.db.get(link.target, target_id)
-        if row is None:
-            return None
-        pred = self.visible(schema.canonical(link.target))
-        return row if pred is None or pred(row) else None
-
-    def related(self, res: schema.Resource, kind: str, member: Any) -> Callable[[dict], list]:
-        """``row -> visible related rows`` for a link (0 or 1 row) or a navigation."""
-        if kind == "link":
-            getter = self.value_getter(res, member)
-            return lambda row: [r for r in (self.follow(member, getter(row)),) if r is not None]
-        nav: schema.Nav = member
-        target = schema.canonical(nav.resource)
-        table = self.db.tables[target]
-        if nav.fk is None:
-            fn = res.computed_navs.get(nav.name)
-            if fn is None:
-                return lambda row: []
-            ctx = self.ctx
-
-            def computed(row: dict) -> list:
-                rows = (table.get(i) for i in fn(row, ctx))
-                return self._only_visible(target, [r for r in rows if r is not None])
-            return computed
-        db, fk = self.db, nav.fk
-
-        def children(row: dict) -> list:
-            return self._only_visible(target, [table[i] for i in db.child_ids(target, fk, row["id"])])
-        return children
-
-    def _only_visible(self, resource: str, rows: list) -> list:
-        pred = self.visible(resource)
-        return rows if pred is None else [r for r in rows if pred(r)]
-
-
-# --- semantics ------------------------------------------------------------------------------------
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "num"
-    if isinstance(value, str):
-        return "str"
-    return "other"
-
-
-def compare(op: str, a: Any, b: Any) -> Optional[bool]:
-    """One comparison with SQL NULL rules (``eq``/``ne`` null-safe); mismatched types are NULL."""
-    if op in ("eq", "ne"):
-        if a is None or b is None:
-            same = a is None and b is None
-        else:
-            ka, kb = _kind_of(a), _kind_of(b)
-            if ka != kb:
-                return None
-            same = a == b
-        return same if op == "eq" else not same
-    if a is None or b is None:
-        return None
-    ka = _kind_of(a)
-    if ka != _kind_of(b) or ka == "other":
-        return None
-    if op == "lt":
-        return a < b
-    if op == "le":
-        return a <= b
-    if op == "gt":
-        return a > b
-    return a >= b
-
-
-def arith(op: str, a: Any, b: Any) -> Any:
-    """add sub mul div mod (NULL in, NULL out; dates plus/minus durations)."""
-    if a is None or b is None:
-        return None
-    if isinstance(b, timedelta) and isinstance(a, str) and op in ("add", "sub"):
-        try:
-            moment = datetime.fromisoformat(a.replace("Z", "+00:00"))
-            return format_date(moment + b if op == "add" else moment - b)
-        except (ValueError, OverflowError):
-            return None
-    if _kind_of(a) != "num" or _kind_of(b) != "num":
-        return None
-    if op == "add":
-        return a + b
-    if op == "sub":
-        return a - b
-    if op == "mul":
-        return a * b
-    if b == 0:
-        return None
-    if op == "div":
-        if isinstance(a, int) and isinstance(b, int):
-            q = abs(a) // abs(b)
-            return q if (a >= 0) == (b >= 0) else -q
-        return a / b
-    return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else (
-        abs(a) % abs(b) * (1 if a >= 0 else -1))
-
-
-def logic_and(a: Any, b: Any) -> Optional[bool]:
-    if a is False or b is False:
-        return False
-    if a is None or b is None:
-        return None
-    return True
-
-
-def logic_or(a: Any, b: Any) -> Optional[bool]:
-    if a is True or b is True:
-        return True
-    if a is None or b is None:
-        return None
-    return False
-
-
-def _str(v: Any) -> Optional[str]:
-    return v if isinstance(v, str) else None
-
-
-def _date_part(value: Any, part: str) -> Any:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if part == "fractionalseconds":
-        return moment.microsecond / 1_000_000
-    if part == "date":
-        return moment.date().isoformat()
-    if part == "time":
-        return moment.time().isoformat()
-    return getattr(moment, part)
-
-
-def call(name: str, args: list, ctx: Context) -> Any:
-    """One function of the catalogue on evaluated arguments (NULL in, NULL out)."""
-    if name == "now":
-        return format_date(ctx.db.cloud.clock.now())
-    if any(a is None for a in args):
-        return None
-    if name in ("contains", "startswith", "endswith", "substringof", "indexof", "concat"):
-        s, t = _str(args[0]), _str(args[1])
-        if s is None or t is None:
-            return None
-        if name == "contains":
-            return t in s
-        if name == "substringof":
-            return s in t
-        if name == "startswith":
-            return s.startswith(t)
-        if name == "endswith":
-            return s.endswith(t)
-        if name == "indexof":
-            return s.find(t)
-        return s + t
-    if name in ("tolower", "toupper", "trim", "length"):
-        s = _str(args[0])
-        if s is None:
-            return None
-        return {"tolower": str.lower, "toupper": str.upper, "trim": str.strip,
-                "length": len}[name](s)
-    if name == "substring":
-        s = _str(args[0])
-        if s is None or any(_kind_of(a) != "num" or isinstance(a, float) for a in args[1:]):
-            return None
-        start = max(args[1], 0)
-        return s[start:] if len(args) == 2 else s[start:start + max(args[2], 0)]
-    if name in ("round", "floor", "ceiling"):
-        if _kind_of(args[0]) != "num":
-            return None
-        return {"round": lambda x: math.floor(x + 0.5), "floor": math.floor,
-                "ceiling": math.ceil}[name](args[0])
-    if name == "totalseconds":
-        return args[0].total_seconds() if isinstance(args[0], timedelta) else None
-    return _date_part(args[0], name)
 
 
 SEMI_JOIN_AFTER = 32  # rows evaluated one by one before a lambda switches to a semi-join
 
 
 def _uncorrelated(node: Any, bound: set) -> bool:
-    """Whether every path in ``node`` starts at a variable of ``bound`` (or an inner lambda's)."""
-    if isinstance(node, Lit) or node is None:
-        return True
-    if isinstance(node, Path):
-        return node.segments[0] in bound
-    if isinstance(node, Count):
-        return node.path.segments[0] in bound
-    if isinstance(node, Lambda):
-        return node.path.segments[0] in bound and _uncorrelated(node.body, bound | {node.var})
-    if isinstance(node, Bin):
-        return _uncorrelated(node.left, bound) and _uncorrelated(node.right, bound)
-    if isinstance(node, (Not, Neg)):
-        return _uncorrelated(node.expr, bound)
-    if isinstance(node, In):
-        return _uncorrelated(node.expr, bound) and all(_uncorrelated(i, bound) for i in node.items)
-    if isinstance(node, Call):
-        return all(_uncorrelated(a, bound) for a in node.args)
-    return False
+    """Whether every path in ``node`` starts at a variable of ``bound`` (or an inner lambda's);
+    a ``$count($filter=…)`` filter starts at its own resource and does not count."""
+    stack = [(node, frozenset(bound))]
+    while stack:
+        n, names = stack.pop()
+        if isinstance(n, Path):
+            if n.segments[0] not in names:
+                return False
+        elif isinstance(n, Lambda):
+            stack.append((n.path, names))
+            if n.body is not None:
+                stack.append((n.body, names | {n.var}))
+        elif isinstance(n, Count):
+            stack.append((n.path, names))
+        elif not isinstance(n, Lit):
+            stack.extend((c, names) for c in children(n))
+    return True
 
 
 def _strip(node: Any, var: str) -> Any:
@@ -308,6 +55,12 @@ def _strip(node: Any, var: str) -> Any:
     if isinstance(node, Lambda):
         return Lambda(_strip(node.path, var), node.op, node.var,
                       None if node.body is None else _strip(node.body, var))
+    if isinstance(node, Bin) and node.op in ("and", "or"):
+        parts = [_strip(n, var) for n in operands(node, node.op)]
+        out = parts[0]
+        for part in parts[1:]:
+            out = Bin(node.op, out, part)
+        return out
     if isinstance(node, Bin):
         return Bin(node.op, _strip(node.left, var), _strip(node.right, var))
     if isinstance(node, Not):
@@ -337,8 +90,11 @@ class Compiler:
         """``row -> bool`` for a top-level ``$filter``."""
         env: dict = {}
         if isinstance(node, Bin) and node.op == "and":  # a row passes when every conjunct is True
-            a, b = self.predicate(node.left), self.predicate(node.right)
-            return lambda row: a(row) and b(row)
+            parts = [self.predicate(n) for n in operands(node, "and")]
+            if len(parts) == 2:
+                a, b = parts
+                return lambda row: a(row) and b(row)
+            return lambda row: all(p(row) for p in parts)
         fn, kind = self.compile(node)
         if kind not in ("bool", "any", "null"):
             raise ODataError("$filter must be a boolean expression")
@@ -449,6 +205,26 @@ class Compiler:
             return all(body(row, {**env, var: c}) is not False for c in rows(row, env))
         return all_, "bool"
 
+    def _logic(self, op: str, nodes: list[Node]) -> Fn:
+        """A chain of ``and`` or ``or`` with SQL's three-valued logic, short-circuiting."""
+        fns = []
+        for n in nodes:
+            fn, kind = self.compile(n)
+            self._want_bool(kind, op)
+            fns.append(fn)
+        stop = op == "or"  # the value that decides the chain: True for or, False for and
+
+        def chain(row: dict, env: dict) -> Optional[bool]:
+            unknown = False
+            for fn in fns:
+                v = fn(row, env)
+                if v is stop:
+                    return stop
+                if v is None:
+                    unknown = True
+            return None if unknown else not stop
+        return chain
+
     def _semi_join(self, per_row: Fn, kind: str, member: Any, target: schema.Resource, var: str,
                    node_body: Node) -> Fn:
         """``nav/any(v: …)`` whose body reads only ``v``: after a few rows, one pass over the
@@ -480,15 +256,9 @@ class Compiler:
 
     def _bin(self, node: Bin) -> tuple[Fn, str]:
         op = node.op
-        (left, lk), (right, rk) = self.compile(node.left), self.compile(node.right)
         if op in ("and", "or"):
-            self._want_bool(lk, op)
-            self._want_bool(rk, op)
-            if op == "and":
-                return (lambda row, env: logic_and(a, right(row, env))
-                        if (a := left(row, env)) is not False else False), "bool"
-            return (lambda row, env: logic_or(a, right(row, env))
-                    if (a := left(row, env)) is not True else True), "bool"
+            return self._logic(op, operands(node, op)), "bool"
+        (left, lk), (right, rk) = self.compile(node.left), self.compile(node.right)
         if op in ("add", "sub", "mul", "div", "mod"):
             for k in (lk, rk):
                 if k in ("bool", "str", "json"):
@@ -521,7 +291,6 @@ class Compiler:
 
     def _date_side(self, node: Node, fn: Fn, kind: str, other: str) -> tuple[Fn, str]:
         if other == "date" and isinstance(node, Lit) and node.kind == "str":
-            from .parser import parse_datetime
             value = parse_datetime(node.value)
             return (lambda row, env: value), "date"
         if kind == "date":

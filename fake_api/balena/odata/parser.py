@@ -26,11 +26,15 @@ from .ast import (
     OrderItem,
     Path,
     Target,
+    depth,
 )
 from .errors import ODataError
 from .tokenizer import Token, tokenize
 
 MAX_DEPTH = 40
+MAX_TREE_DEPTH = 60  # levels of the parsed tree (an and/or chain is one level; add/sub chains
+#                      are not), so evaluating it never nears Python's recursion limit
+MAX_DIGITS = 40
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
 ADDITIVE = ("add", "sub")
 MULTIPLICATIVE = ("mul", "div", "mod")
@@ -128,7 +132,7 @@ class _Parser:
     def whole(self) -> Node:
         node = self.expr()
         self.expect("end")
-        return node
+        return checked(node)
 
     def expr(self) -> Node:
         self.enter()
@@ -301,6 +305,12 @@ class _Parser:
         return Lambda(path, op, var, body)
 
 
+def checked(node: Node) -> Node:
+    if depth(node) > MAX_TREE_DEPTH:
+        raise ODataError(f"The expression is nested deeper than {MAX_TREE_DEPTH} levels")
+    return node
+
+
 def parse_filter(text: str, aliases: Optional[dict[str, str]] = None) -> Node:
     if not text.strip():
         raise ODataError("$filter is empty")
@@ -313,7 +323,7 @@ def parse_orderby(text: str, aliases: Optional[dict[str, str]] = None) -> list[O
         p = _Parser(part, aliases)
         if p.at("end"):
             raise ODataError("Malformed $orderby: empty item")
-        node = p.expr()
+        node = checked(p.expr())
         desc = False
         if p.at("name", "asc") or p.at("name", "desc"):
             desc = p.take().value == "desc"
@@ -334,7 +344,7 @@ def parse_select(text: str) -> Optional[list[str]]:
 
 def parse_count(text: str, option: str) -> int:
     text = text.strip()
-    if not text.isdigit() or not text.isascii():
+    if not text.isdigit() or not text.isascii() or len(text) > MAX_DIGITS:
         raise ODataError(f"{option} must be a non-negative integer, not '{text}'")
     return int(text)
 

@@ -14,9 +14,10 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Optional
 
 from .. import schema
-from .ast import Bin, In, Lit, Node, Options, Path
+from .ast import Bin, In, Lit, Node, Options, Path, operands
 from .errors import ODataError
-from .evaluate import Compiler, Reader
+from .evaluate import Compiler
+from .reader import Reader
 
 MAX_INT = 2**31 - 1
 
@@ -173,16 +174,21 @@ def plan(reader: Reader, q: Query) -> Iterable[dict]:
 
 def _indexed(reader: Reader, res: schema.Resource, node: Node) -> Optional[set]:
     """Ids of the rows that can match ``node``, when an index narrows them (else None)."""
-    if isinstance(node, Bin) and node.op == "and":
-        left = _indexed(reader, res, node.left)
-        right = _indexed(reader, res, node.right)
-        if left is None or right is None:
-            return left if right is None else right
-        return left & right
-    if isinstance(node, Bin) and node.op == "or":
-        left = _indexed(reader, res, node.left)
-        right = _indexed(reader, res, node.right) if left is not None else None
-        return None if left is None or right is None else left | right
+    if isinstance(node, Bin) and node.op == "and":  # the narrowest indexed conjuncts
+        found: Optional[set] = None
+        for part in operands(node, "and"):
+            ids = _indexed(reader, res, part)
+            if ids is not None:
+                found = ids if found is None else found & ids
+        return found
+    if isinstance(node, Bin) and node.op == "or":  # every disjunct must be indexed
+        union: set = set()
+        for part in operands(node, "or"):
+            ids = _indexed(reader, res, part)
+            if ids is None:
+                return None
+            union |= ids
+        return union
     if isinstance(node, Bin) and node.op == "eq":
         path, lit = node.left, node.right
         if isinstance(path, Lit):

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from .evaluate import Reader
 from .query import Query, count, select
+from .reader import Reader
 
 
 def render(reader: Reader, q: Query, rows: list[dict]) -> list[dict]:

@@ -54,6 +54,8 @@ def tokenize(text: str) -> list[Token]:
             m = _NUM.match(text, i)
             assert m is not None
             raw = m.group()
+            if len(raw) > 40:
+                raise ODataError(f"Number too long at position {i}")
             value: object = float(raw) if (m.group(1) or m.group(2)) else int(raw)
             out.append(Token("num", value, i))
             i = m.end()

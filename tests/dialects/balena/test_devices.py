@@ -275,3 +275,22 @@ def test_device_actions(fleetsim: Any, models: Any, fleet: dict) -> None:
     for path, status in (("/supervisor/v1/reboot", 202), ("/supervisor/v1/blink", 200),
                          ("/supervisor//ping", 200)):
         assert [e.status for e in fleetsim.journal.assert_called("POST", path)] == [status], path
+
+
+def test_devices_go_offline_when_the_clock_passes_the_heartbeat_timeout(
+        fleetsim: Any, sdk: Any, models: Any, fleet: dict) -> None:
+    rel = fleetsim.balena.release(fleet)
+    seeded = fleetsim.balena.device(fleet, online=True, release=rel["id"])
+    patched = fleetsim.balena.device(fleet, release=rel["id"])
+    fleetsim.clock.advance(minutes=20)
+    sdk.pine.patch({"resource": "device", "id": patched["id"], "body": {"is_online": True}})
+    assert models.device.get_status(patched["uuid"]) == "operational"
+    fleetsim.clock.advance(minutes=15)  # seeded: 35 min without contact, patched: 15
+    assert models.device.is_online(seeded["uuid"]) is False
+    assert models.device.get_status(seeded["uuid"]) == "disconnected"
+    assert models.device.is_online(patched["uuid"]) is True
+    fleetsim.clock.advance(minutes=15)
+    assert models.device.is_online(patched["uuid"]) is False
+    got = models.device.get(patched["uuid"], {"$select": ["api_heartbeat_state",
+                                                          "is_connected_to_vpn"]})
+    assert got == {"api_heartbeat_state": "offline", "is_connected_to_vpn": False}

@@ -116,3 +116,48 @@ def test_organization_invites(fleetsim: Any, models: Any, user: Any, other: Any)
             "invitee": "x@example.com", "is_invited_to__organization": user.org["id"],
             "organization_membership_role": invite["organization_membership_role"]["__id"]}})
     assert err.value.status_code == 401
+
+
+def test_org_roles(fleetsim: Any, models: Any, user: Any) -> None:
+    """A plain member works on the organization's fleets but cannot change the organization."""
+    member = fleetsim.balena.user("plain_member")
+    org = fleetsim.balena.organization("Acme", "acme", members={user: "administrator",
+                                                                 member: "member"})
+    member_sdk = member.sdk()
+    fleet = member_sdk.models.application.create("acme-fleet", "raspberrypi4-64", "acme")
+    member_sdk.models.application.env_var.set(fleet["id"], "A", "1")
+    assert {a["slug"] for a in models.application.get_all()} == {"acme/acme-fleet"}
+    # the member sees the organization, so a refused change is a 401 (not a silent no-match)
+    with pytest.raises(exceptions.RequestError) as err:
+        member_sdk.pine.patch({"resource": "organization", "id": org["id"], "body": {"name": "Mine"}})
+    assert err.value.status_code == 401
+    with pytest.raises(exceptions.RequestError) as err:
+        member_sdk.models.organization.remove(org["id"])
+    assert err.value.status_code == 401
+    with pytest.raises(exceptions.RequestError) as err:
+        member_sdk.models.organization.invite.create("acme", "x@example.com", "member")
+    assert err.value.status_code == 401
+    assert models.organization.get("acme")["name"] == "Acme"
+    models.organization.remove(org["id"])  # the administrator can
+    with pytest.raises(exceptions.OrganizationNotFound):
+        models.organization.get("acme")
+    with pytest.raises(exceptions.ApplicationNotFound):  # its fleets went with it
+        member_sdk.models.application.get(fleet["id"])
+
+
+def test_running_release_changes_write_history(fleetsim: Any, sdk: Any, fleet: dict) -> None:
+    from datetime import datetime, timezone
+
+    r1, r2 = fleetsim.balena.release(fleet), fleetsim.balena.release(fleet)
+    device = fleetsim.balena.device(fleet)
+    for release in (r1, r2):
+        fleetsim.clock.advance(60)
+        sdk.pine.patch({"resource": "device", "id": device["id"],
+                        "body": {"is_running__release": release["id"]}})
+    sdk.pine.patch({"resource": "device", "id": device["id"], "body": {"note": "not history"}})
+    rows = sdk.models.device.history.get_all_by_device(
+        device["id"], from_date=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    running = [r["is_running__release"] for r in sorted(rows, key=lambda r: r["id"])]
+    assert running == [None, {"__id": r1["id"]}, {"__id": r2["id"]}]
+    assert [r["end_timestamp"] is None for r in sorted(rows, key=lambda r: r["id"])] == \
+        [False, False, True]

@@ -145,3 +145,20 @@ def test_unknown_resource_and_bad_keys_are_400(fleet):
     bad(fleet, "device(99999999999)")
     bad(fleet, "device(device_tag=1)")
     assert fleet["pine"].handle("v9", "GET", "device", "", None, None)[0] == 404
+
+
+def test_long_chains_and_overflows_neither_recurse_nor_crash(fleet):
+    ors = " or ".join(f"(id eq {i})" for i in range(3, 5003))
+    assert ids(fleet, "device", ors) == [3, 4, 5, 6]
+    ands = " and ".join(f"(id ne {i})" for i in range(2, 5000))
+    assert ids(fleet, "device", ands) == [1]
+    inner = " or ".join(f"(t/value eq 'w{i}')" for i in range(3000))
+    assert ids(fleet, "device", f"device_tag/any(t:{inner} or (t/value eq 'wave1'))") == [2, 4, 6]
+    bad(fleet, "device", "$filter=" + quote(" add ".join("1" * 1 for _ in range(3000)) + " eq 1"))
+    for text in ("floor(1e999) eq 1", "1e999 mod 1 eq 1",
+                 "created_at add duration'P9999999D' gt now()",
+                 "year(created_at add duration'P2900000D') eq 1"):
+        assert ids(fleet, "device", text) == [], text  # overflow is NULL, not a crash
+    assert ids(fleet, "device", "id mul 1e308 mul 1e308 gt 0") == [1, 2, 3, 4, 5, 6]  # inf
+    bad(fleet, "device", "$filter=" + quote("id eq " + "9" * 5000))
+    bad(fleet, "device", "$top=" + "9" * 5000)

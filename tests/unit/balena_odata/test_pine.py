@@ -6,9 +6,9 @@ import pytest
 
 from fake_api.balena import schema
 from fake_api.balena.db import Hooks
-from fake_api.balena.odata.evaluate import Reader
 from fake_api.balena.odata.parser import parse_filter
 from fake_api.balena.odata.query import Query, _indexed
+from fake_api.balena.odata.reader import Reader
 
 from .fleet import make_fleet
 
