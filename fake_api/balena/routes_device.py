@@ -7,6 +7,8 @@ on the balena blueprint by ``register(bp, backend)``. Parse, call the model, ser
 - ``GET|POST /device/v2/<uuid>/logs`` (history, ``?stream=1`` NDJSON, device writes)
 - ``POST /supervisor/...`` (the proxy; ``/supervisor//ping`` too), ``POST /applcation/<id>/restart``
   (sic), ``POST /device/<id>/restart``
+- ``POST|GET /v1|v2/<uuid>/resinhup`` (the actions host ``actions.balena-devices.com``: host OS
+  updates; reached in intercept mode)
 - ``GET /device/v2/<uuid>/fleetsim/actions`` (fleetsim's own: a device takes its queued actions)
 """
 
@@ -19,6 +21,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from ..http import json_response, read_json
 from .auth import actor_from_request
 from .device_state import DeviceState
+from .hostos import HostOsUpdates
 from .logs import DeviceLogs
 from .supervisor import Supervisor
 
@@ -39,6 +42,7 @@ class DeviceSide:
         self.state = DeviceState(backend)
         self.supervisor = Supervisor(backend, self.state)
         self.logs = DeviceLogs(backend, self.state)
+        self.hostos = HostOsUpdates(backend, self.state, self.supervisor)
 
 
 def _text(body: str, status: int = 200) -> Response:
@@ -125,6 +129,18 @@ def register(bp: Blueprint, backend: Any) -> None:
     @bp.post("/device/<int:device_id>/restart")
     def device_restart(device_id: int) -> Response:
         return _text(supervisor.device_restart(actor(), device_id))
+
+    # -- host OS updates (actions.<deviceUrlsBase>) -------------------------------------------------
+
+    @bp.post("/v1/<uuid>/resinhup")
+    @bp.post("/v2/<uuid>/resinhup")
+    def start_os_update(uuid: str) -> Response:
+        return json_response(side.hostos.start(actor(), uuid, read_json({}, expect=None)), 202)
+
+    @bp.get("/v1/<uuid>/resinhup")
+    @bp.get("/v2/<uuid>/resinhup")
+    def os_update_status(uuid: str) -> Response:
+        return json_response(side.hostos.status(actor(), uuid))
 
     @bp.get("/device/v2/<uuid>/fleetsim/actions")
     def take_actions(uuid: str) -> Response:

@@ -296,3 +296,42 @@ def test_poll_interval_config_moves_the_offline_deadline(fleetsim: Any, models: 
     assert isinstance(datetime.fromisoformat(
         models.device.get(device.uuid)["last_connectivity_event"].replace("Z", "+00:00")),
         datetime)
+
+
+@pytest.mark.filterwarnings("ignore:Call to deprecated method get_os_update_status")
+def test_os_update_through_the_actions_host(fleetsim: Any, models: Any, user: Any,
+                                            device: PlainSupervisor) -> None:
+    """start_os_update / get_os_update_status go to https://actions.balena-devices.com, which
+    only intercept mode reaches; the device takes the resinhup action and reports the version."""
+    device.report({"os_version": "balenaOS 2.83.21+rev1", "os_variant": "prod"})
+    with fleetsim.intercept():
+        assert models.device.get_os_update_status(device.uuid)["status"] == "idle"
+        started = models.device.start_os_update(device.uuid, "6.0.10")
+        assert (started["status"], started["parameters"]) == (
+            "in_progress", {"target_version": "6.0.10"})
+        (action,) = device.call("GET", f"/device/v2/{device.uuid}/fleetsim/actions").json()["actions"]
+        assert (action["action"], action["params"]) == ("resinhup", {"target_version": "6.0.10"})
+        assert models.device.get_os_update_status(device.uuid)["status"] == "in_progress"
+        device.report({"os_version": "balenaOS 6.0.10"})
+        assert models.device.get_os_update_status(device.uuid)["status"] == "done"
+        assert fleetsim.journal.assert_called("POST", f"/v2/{device.uuid}/resinhup")
+    fleetsim.clock.advance(hours=1)  # quiet: offline, and the SDK refuses before any request
+    with fleetsim.intercept(), pytest.raises(Exception, match="not online|offline"):
+        models.device.start_os_update(device.uuid, "6.0.10")
+
+
+def test_os_update_refusals(fleetsim: Any, user: Any, other: Any, device: PlainSupervisor,
+                            state: Any) -> None:
+    device.target()  # online
+    before = state()
+    url = f"{fleetsim.url}/v2/{device.uuid}/resinhup"
+    for token, body, status in (
+            (user.token, {"parameters": {"target_version": "9.9.9"}}, 400),
+            (user.token, {"parameters": {}}, 400),
+            (other.fleetsim_user.token, {"parameters": {"target_version": "6.0.10"}}, 401),
+            (device.device_key, {"parameters": {"target_version": "6.0.10"}}, 401)):
+        answer = requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                               timeout=30)
+        assert answer.status_code == status, (body, answer.text)
+        assert isinstance(answer.json(), str)
+    assert state() == before
