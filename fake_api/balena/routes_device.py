@@ -7,6 +7,7 @@ on the balena blueprint by ``register(bp, backend)``. Parse, call the model, ser
 - ``GET|POST /device/v2/<uuid>/logs`` (history, ``?stream=1`` NDJSON, device writes)
 - ``POST /supervisor/...`` (the proxy; ``/supervisor//ping`` too), ``POST /applcation/<id>/restart``
   (sic), ``POST /device/<id>/restart``
+- ``POST /v3/buildFromUrl`` (the builder, on ``builder_url``)
 - ``POST|GET /v1|v2/<uuid>/resinhup`` (the actions host ``actions.balena-devices.com``: host OS
   updates; reached in intercept mode)
 - ``GET /device/v2/<uuid>/fleetsim/actions`` (fleetsim's own: a device takes its queued actions)
@@ -14,12 +15,16 @@ on the balena blueprint by ``register(bp, backend)``. Parse, call the model, ser
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Optional
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, Response, request, stream_with_context
+import requests
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from ..http import json_response, read_json
 from .auth import actor_from_request
+from .builder import MAX_TARBALL, Builder
 from .device_state import DeviceState
 from .hostos import HostOsUpdates
 from .logs import DeviceLogs
@@ -43,6 +48,7 @@ class DeviceSide:
         self.supervisor = Supervisor(backend, self.state)
         self.logs = DeviceLogs(backend, self.state)
         self.hostos = HostOsUpdates(backend, self.state, self.supervisor)
+        self.builder = Builder(backend)
 
 
 def _text(body: str, status: int = 200) -> Response:
@@ -55,6 +61,35 @@ def _answer(status: int, body: Any) -> Response:
     if isinstance(body, (dict, list)):
         return json_response(body, status)
     return _text(str(body), status)
+
+
+def fetch_tarball(url: str) -> Optional[bytes]:
+    """The builder's download: ``file://`` paths, the fake's own URLs (served in process: the
+    store lock is held, a socket request to ourselves would wait forever), else the network."""
+    parts = urlsplit(url)
+    try:
+        if parts.scheme == "file":
+            path = unquote(parts.path)
+            if not os.path.isfile(path) or os.path.getsize(path) > MAX_TARBALL:
+                return None
+            with open(path, "rb") as handle:
+                return handle.read()
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        app: Any = current_app
+        own = parts.netloc == request.host or any(
+            d.owns_host(parts.netloc) for d in getattr(app, "dialects", ()))
+        if own:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            answer = app.test_client().get(target, base_url=f"{parts.scheme}://{parts.netloc}")
+            return answer.data if answer.status_code == 200 else None
+        with requests.get(url, timeout=10, stream=True) as answer:
+            if answer.status_code != 200:
+                return None
+            data = answer.raw.read(MAX_TARBALL + 1, decode_content=True)
+            return data if len(data) <= MAX_TARBALL else None
+    except (OSError, requests.RequestException, ValueError):
+        return None
 
 
 def register(bp: Blueprint, backend: Any) -> None:
@@ -141,6 +176,15 @@ def register(bp: Blueprint, backend: Any) -> None:
     @bp.get("/v2/<uuid>/resinhup")
     def os_update_status(uuid: str) -> Response:
         return json_response(side.hostos.status(actor(), uuid))
+
+    # -- builder (the SDK's builder_url points here) ----------------------------------------------
+
+    @bp.post("/v3/buildFromUrl")
+    def build_from_url() -> Response:
+        status, answer = side.builder.build_from_url(
+            actor(), request.args.get("owner"), request.args.get("app"),
+            read_json({}, expect=None), fetch_tarball)
+        return json_response(answer, status)
 
     @bp.get("/device/v2/<uuid>/fleetsim/actions")
     def take_actions(uuid: str) -> Response:
