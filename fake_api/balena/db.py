@@ -9,9 +9,10 @@ unique constraints, keeps an index per link (children by parent id) and per uniq
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import schema
 from .errors import BalenaError
@@ -133,9 +134,56 @@ class BalenaDb:
             for link in res.links.values():
                 if not link.computed:
                     self.referrers[schema.canonical(link.target)].append((res.name, link))
+        self._undo: Optional[list[Callable[[], None]]] = None  # set inside ``transaction()``
         self._fk: dict[tuple[str, str], dict[Any, dict[int, None]]] = {}
         self._uq: dict[tuple[str, tuple[str, ...]], dict[tuple, int]] = {}
         self.rebuild()
+
+    # --- transactions ----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside (hooks' writes included) are undone if the block raises, as pinejs
+        runs each request in one database transaction. Ids taken are not given back."""
+        if self._undo is not None:  # nested: the outer transaction decides
+            yield
+            return
+        with self.cloud.store.lock:
+            self._undo = []
+            try:
+                yield
+            except BaseException:
+                for undo in reversed(self._undo):
+                    undo()
+                for table in self.tables.values():  # rows put back keep their id order
+                    if any(a > b for a, b in zip(table, list(table)[1:])):
+                        rows = sorted(table.items())
+                        table.clear()
+                        table.update(rows)
+                raise
+            finally:
+                self._undo = None
+
+    def _log(self, undo: Callable[[], None]) -> None:
+        if self._undo is not None:
+            self._undo.append(undo)
+
+    def _put(self, name: str, row: dict) -> None:
+        self.tables[name][row["id"]] = row
+        self._index(name, row)
+
+    def _drop(self, name: str, rid: int) -> Optional[dict]:
+        row = self.tables[name].pop(rid, None)
+        if row is not None:
+            self._unindex(name, row)
+        return row
+
+    def _replace(self, name: str, row: dict, values: dict) -> None:
+        """Change ``row`` in place to ``values`` (kept indexed)."""
+        self._unindex(name, row)
+        row.clear()
+        row.update(values)
+        self._index(name, row)
 
     # --- indexes ---------------------------------------------------------------------------------
 
@@ -210,7 +258,7 @@ class BalenaDb:
         name = schema.canonical(resource)
         ids = self._fk[(name, fk_field)].get(id, ())
         table = self.tables[name]
-        return [table[i] for i in ids]
+        return [table[i] for i in sorted(ids)]
 
     def child_ids(self, resource: str, fk_field: str, id: Any) -> Iterable[int]:
         return self._fk[(schema.canonical(resource), fk_field)].get(id, {}).keys()
@@ -250,14 +298,13 @@ class BalenaDb:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    def _check(self, name: str, values: dict, own_id: Optional[int] = None) -> dict:
-        """Types, foreign keys and unique constraints of ``values`` (a full row or changes)."""
+    def _check(self, name: str, values: dict) -> dict:
+        """Names, types, not-null and foreign keys of ``values`` (a new row's or changes)."""
         res = schema.RESOURCES[name]
         clean: dict[str, Any] = {}
         for key, value in values.items():
             column = res.column(key)
-            if column is None or (isinstance(column, schema.Field) and column.computed) or (
-                    isinstance(column, schema.Link) and column.computed):
+            if column is None or column.computed:
                 raise BalenaError(400, f"'{key}' is not a writable field of '{name}'")
             try:
                 value = coerce(column, value)
@@ -323,8 +370,8 @@ class BalenaDb:
                 if row[lname] is None and not link.nullable:
                     raise BalenaError(400, f'"{lname}" cannot be null')
             self._check_unique(name, row)
-            table[rid] = row
-            self._index(name, row)
+            self._put(name, row)
+            self._log(lambda: self._drop(name, rid))
             self.hooks.after_insert(name, row, actor)
             return row
 
@@ -345,9 +392,8 @@ class BalenaDb:
                 clean["modified_at"] = format_date(self.cloud.clock.now())
             self._check_unique(name, {**row, **clean})
             old = dict(row)
-            self._unindex(name, row)
-            row.update(clean)
-            self._index(name, row)
+            self._replace(name, row, {**row, **clean})
+            self._log(lambda: self._replace(name, row, old))
             self.hooks.after_update(name, row, old, actor)
             return row
 
@@ -389,11 +435,11 @@ class BalenaDb:
             for ref_name, child, link_name in nulls:
                 if link_name and (ref_name, child) not in seen:
                     row = self.tables[ref_name][child]
-                    self._unindex(ref_name, row)
-                    row[link_name] = None
-                    self._index(ref_name, row)
+                    old = dict(row)
+                    self._replace(ref_name, row, {**row, link_name: None})
+                    self._log((lambda n, r, o: lambda: self._replace(n, r, o))(ref_name, row, old))
             for res_name, rid in reversed(plan):
-                row = self.tables[res_name].pop(rid, None)
+                row = self._drop(res_name, rid)
                 if row is not None:
-                    self._unindex(res_name, row)
+                    self._log((lambda n, r: lambda: self._put(n, r))(res_name, row))
                     self.hooks.after_delete(res_name, row, actor)

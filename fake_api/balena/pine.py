@@ -34,7 +34,7 @@ class Pine:
         if names is None:
             return 404, f"API version {version} is not served"
         try:
-            with self.db.cloud.store.lock:
+            with self.db.transaction():
                 return self._handle(names, method.upper(), path, query, body, actor)
         except ODataError as exc:
             return exc.status, exc.message

@@ -138,8 +138,6 @@ class Rules(Hooks):
         return values
 
     def after_insert(self, resource: str, row: dict, actor: Any) -> None:
-        if resource in ("user", "application", "device"):
-            self.backend.bind_actor(row["actor"], resource, row["id"])
         if resource == "device":
             self._open_history(row, actor)
         elif resource == "organization" and actor is not None and actor.kind == USER:
@@ -201,10 +199,6 @@ class Rules(Hooks):
             actor_id = row.get("actor")
             if actor_id is not None and self.db.get("actor", actor_id) is not None:
                 self.db.delete("actor", actor_id)
-        elif resource == "actor":
-            self.backend._actors.pop(str(row["id"]), None)
-        elif resource == "api_key":
-            self.backend.forget_key(row)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -421,3 +415,9 @@ def _accessible_by(row: dict, ctx: Any) -> list[int]:
 def _hosts(row: dict, ctx: Any) -> list[int]:
     return []
 
+
+def link_id(value: Any) -> Any:
+    """A to-one link as an int id (rows store ints; tolerate ``{"__id": n}`` too)."""
+    if isinstance(value, dict):
+        return value.get("__id")
+    return value

@@ -150,9 +150,8 @@ class BalenaSeeder:
             if api_key is None:
                 key = b._new_key(row["actor"], "fleetsim", "seeded by fleetsim", None)
             else:
-                key_row = self.db.insert("api_key", {"key": api_key, "name": "fleetsim",
-                                                     "is_of__actor": row["actor"]})
-                b._keys[api_key] = key_row["id"]
+                self.db.insert("api_key", {"key": api_key, "name": "fleetsim",
+                                           "is_of__actor": row["actor"]})
                 key = api_key
             token = b.issue_jwt(row["id"])
         return User(row["id"], username, email, password, token, key,

@@ -106,7 +106,8 @@ class Reader:
         db, fk = self.db, nav.fk
 
         def children(row: dict) -> list:
-            return self._only_visible(target, [table[i] for i in db.child_ids(target, fk, row["id"])])
+            ids = sorted(db.child_ids(target, fk, row["id"]))
+            return self._only_visible(target, [table[i] for i in ids])
         return children
 
     def _only_visible(self, resource: str, rows: list) -> list:

@@ -98,3 +98,34 @@ def test_teams(models: Any, user: Any) -> None:
     assert models.team.get(team["id"])["name"] == "team-b"
     models.team.remove(team["id"])
     assert models.team.get_all_by_organization(user.org["id"]) == []
+
+
+def test_supervisor_target_state(fleetsim: Any, models: Any, fleet: dict, running: dict) -> None:
+    uuid = running["device"]["uuid"]
+    models.application.env_var.set(fleet["id"], "LEVEL", "fleet")
+    models.device.env_var.set(uuid, "LEVEL", "device")
+    models.application.config_var.set(fleet["id"], "BALENA_SUPERVISOR_POLL_INTERVAL", "600000")
+    state = models.device.get_supervisor_target_state(uuid)
+    app = state["local"]["apps"][str(fleet["id"])]
+    assert app["name"] == "myfleet" and app["commit"] == running["release"]["commit"]
+    (service,) = app["services"].values()
+    assert service["serviceName"] == "main" and service["environment"] == {"LEVEL": "device"}
+    assert state["local"]["config"]["BALENA_SUPERVISOR_POLL_INTERVAL"] == "600000"
+    assert state["dependent"] == {"apps": {}, "devices": {}}
+
+    fleet_state = models.device.get_supervisor_target_state_for_app(fleet["id"])
+    assert fleet_state[fleet["uuid"]]["config"]["RESIN_SUPERVISOR_NATIVE_LOGGER"] == "true"
+    releases = fleet_state[fleet["uuid"]]["apps"][fleet["uuid"]]["releases"]
+    assert releases[running["release"]["commit"]]["services"]["main"]["environment"] == \
+        {"LEVEL": "fleet"}
+    assert "not found" in models.device.get_supervisor_target_state_for_app(fleet["id"], "f" * 32)
+
+
+def test_target_state_refusals(fleetsim: Any, other: Any, running: dict, raw: Any) -> None:
+    uuid = running["device"]["uuid"]
+    r = raw("GET", f"/device/v2/{uuid}/state", token=other.fleetsim_user.token)
+    # open-balena answers 401 for a device the caller cannot see (getStateDelayingEmpty)
+    assert r.status_code == 401 and isinstance(r.json(), str)
+    assert raw("GET", f"/device/v2/{uuid}/state", token=None).status_code == 401
+    own = raw("GET", f"/device/v2/{uuid}/state", token=running["device"]["api_key"])
+    assert own.status_code == 200 and own.json()["local"]["name"] == running["device"]["device_name"]

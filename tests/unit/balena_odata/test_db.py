@@ -145,3 +145,28 @@ def test_snapshot_restore_rekeys_tables_and_rebuilds_indexes():
     assert db.find("device", uuid=f["devices"][1]["uuid"])[0]["id"] == 2
     fresh = BalenaDb(cloud)  # a second db over the same store sees the same rows
     assert fresh.get("device", 2)["device_name"] == "dev1"
+
+
+def test_a_failed_transaction_undoes_every_write_hooks_included():
+    f = make_fleet(devices=3)
+    db, cloud = f["db"], f["cloud"]
+
+    class Failing(Hooks):
+        def after_insert(self, resource, row, actor):
+            if resource == "device_tag":
+                db.update("device", row["device"], {"note": "tagged"})
+                raise BalenaError(400, "no tags today")
+
+    before = cloud.store.snapshot()
+    with pytest.raises(BalenaError), db.transaction():
+        db.update("device", 1, {"device_name": "renamed"})
+        db.delete("device", 2)
+        db.hooks = Failing()
+        db.insert("device_tag", {"device": 3, "tag_key": "k", "value": "v"})
+    db.hooks = Hooks()
+    after = cloud.store.snapshot()
+    before["_core.counters"] = after["_core.counters"] = None  # ids taken are not given back
+    assert after == before
+    assert [d["id"] for d in db.children("device", "belongs_to__application", 1)] == [1, 2, 3]
+    assert db.find("device", device_name="dev0")[0]["id"] == 1
+    assert len(db.children("device_tag", "device", 2)) == 1

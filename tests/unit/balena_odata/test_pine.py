@@ -114,6 +114,10 @@ def test_patch_and_delete_by_key_and_by_filter(fleet):
     assert call(fleet, "PATCH", "device(1)", "$filter=id eq 2", {"note": "x"}) == (200, None)
     assert call(fleet, "GET", "device(1)", "$select=note")[1]["d"] == [{"note": "n"}]
     assert call(fleet, "PATCH", "device(1)", body={"is_online": "yes"})[0] == 400
+    # a PATCH by filter is one transaction: the second row's conflict undoes the first row
+    status, msg = call(fleet, "PATCH", "device", "$filter=id in (1, 2)", {"uuid": "same"})
+    assert status == 409 and "unique" in msg
+    assert fleet["db"].get("device", 1)["uuid"] == "0" * 62
     assert call(fleet, "PATCH", "device(1)", body={"device_tag": 1})[0] == 400
     assert call(fleet, "PATCH", "device/$count", body={"note": "x"})[0] == 400
     tag_filter = "$filter=(device eq 1) and (tag_key eq 'rollout')"
