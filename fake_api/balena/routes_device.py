@@ -156,6 +156,11 @@ def register(bp: Blueprint, backend: Any) -> None:
     bp.add_url_rule("/supervisor//<path:action>", "supervisor_proxy_double_slash", proxy,
                     methods=["POST"], merge_slashes=False)
 
+    @bp.post("/blink")
+    def blink() -> Response:
+        """balena-sdk 9.x's ``device.identify``: ``POST /blink {"uuid"}``."""
+        return _answer(*supervisor.proxy(actor(), "v1/blink", read_json({}, expect=None)))
+
     @bp.post("/applcation/<int:app_id>/restart")
     @bp.post("/application/<int:app_id>/restart")
     def app_restart(app_id: int) -> Response:
