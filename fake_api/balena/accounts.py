@@ -33,16 +33,17 @@ class Accounts:
             raise BalenaError(409, '"username" must be unique.')
         if any(a.get("email") == email for a in self._auth.values()):
             raise BalenaError(409, '"email" must be unique.')
-        actor_id = self.new_actor(USER)
-        user = self.db.insert("user", {"username": username, "actor": actor_id})
-        salt = self.ids.hex("balena.salt", 16)
+        with self.db.transaction():  # the user, its org and membership, or nothing
+            actor_id = self.new_actor(USER)
+            user = self.db.insert("user", {"username": username, "actor": actor_id})
+            org = self.db.insert("organization", {"name": username, "handle": username})
+            self.add_org_member(org["id"], user["id"], "administrator")
+        salt = self.ids.hex("balena.salt", 16)  # secrets last: _auth is outside the transaction
         self._auth[str(user["id"])] = {
             "email": email, "salt": salt, "password": auth.hash_password(password, salt),
             "jwt_secret": self.ids.hex("balena.jwt_secret", 32),
             "totp_secret": None, "totp_enabled": False,
         }
-        org = self.db.insert("organization", {"name": username, "handle": username})
-        self.add_org_member(org["id"], user["id"], "administrator")
         return user
 
     def add_org_member(self, org_id: int, user_id: int, role: str = "member") -> dict:

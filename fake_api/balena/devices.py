@@ -73,15 +73,16 @@ class Devices:
             user_id = None
         reported = {k: body[k] for k in ("supervisor_version", "os_version", "os_variant",
                                          "mac_address") if isinstance(body.get(k), str)}
-        device = self.db.insert("device", {
-            "uuid": uuid, "belongs_to__application": app_id,
-            "is_of__device_type": device_type["id"], "belongs_to__user": user_id, **reported,
-        }, actor=caller)
-        api_key = body.get("api_key")
-        if isinstance(api_key, str) and api_key:
-            self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
-        else:
-            api_key = self._new_key(_fk(device["actor"]), None, None, None)
+        with self.db.transaction():  # the device and its key, or neither
+            device = self.db.insert("device", {
+                "uuid": uuid, "belongs_to__application": app_id,
+                "is_of__device_type": device_type["id"], "belongs_to__user": user_id, **reported,
+            }, actor=caller)
+            api_key = body.get("api_key")
+            if isinstance(api_key, str) and api_key:
+                self.db.insert("api_key", {"key": api_key, "is_of__actor": _fk(device["actor"])})
+            else:
+                api_key = self._new_key(_fk(device["actor"]), None, None, None)
         return {"id": device["id"], "uuid": device["uuid"], "api_key": api_key}
 
     def device_type_by_alias(self, alias: Any) -> Optional[dict]:
@@ -145,3 +146,37 @@ class Devices:
                     "commit": release["commit"] if release else None, "status": "Idle",
                     "download_progress": None}
         return "OK"
+
+    def download_config(self, actor: Optional[Actor], body: Any, base_url: str) -> dict:
+        """``POST /download-config``: a device's ``config.json`` for a fleet, with a new
+        provisioning key, as ``os.get_config`` gets it. ``apiEndpoint`` is the URL the request
+        came to, so a device provisioned from it talks to this fake."""
+        caller = self._require_user_or_app(actor)
+        body = body if isinstance(body, dict) else {}
+        app_id = body.get("appId")
+        if isinstance(app_id, str) and app_id.isdigit():
+            app_id = int(app_id)
+        app = self.db.get("application", app_id) if isinstance(app_id, int) else None
+        if app is None or not self.permissions.can_write(caller, "application", app):
+            raise not_found(f"Application {app_id} not found")
+        if not isinstance(body.get("version"), str) or not body["version"]:
+            raise bad_request("An OS version is required")
+        dt = self.device_type_by_alias(body.get("deviceType")) if body.get("deviceType") else \
+            self.db.get("device_type", app["is_for__device_type"])
+        if dt is None:
+            raise bad_request(f"Invalid device type: {body.get('deviceType')}")
+        config = {
+            "applicationId": app["id"], "deviceType": dt["slug"],
+            "userId": caller.id if caller.kind == USER else None,
+            "username": caller.username if caller.kind == USER else None,
+            "appUpdatePollInterval": 900000, "listenPort": 48484, "vpnPort": 443,
+            "apiEndpoint": base_url.rstrip("/"), "vpnEndpoint": "vpn.balena-cloud.com",
+            "registryEndpoint": "registry2.balena-cloud.com",
+            "deltaEndpoint": "https://delta.balena-cloud.com", "mixpanelToken": "",
+            "apiKey": self._new_key(_fk(app["actor"]), None, None, None),
+            "version": body["version"], "developmentMode": bool(body.get("developmentMode")),
+        }
+        if body.get("network") == "wifi":
+            config.update(wifiSsid=body.get("wifiSsid"), wifiKey=body.get("wifiKey"))
+        return config
+

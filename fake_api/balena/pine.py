@@ -47,7 +47,7 @@ class Pine:
         reader = Reader(self.db, actor, names)
         res = reader.resource(target.resource)
         opts = parse_query(names.query_in(query))
-        if method == "GET":
+        if method in ("GET", "HEAD"):  # Flask answers HEAD with the GET view, minus the body
             return self._get(reader, res, target, opts)
         if target.count:
             raise ODataError(f"$count cannot be used with {method}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..http import json_response, read_json
+from ..http import base_url, json_response, read_json
 from . import routes_device
 from .auth import actor_from_request
 from .errors import not_found
@@ -105,6 +105,10 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
     def accept_org_invite(token: str) -> Response:
         backend.accept_invite(actor(), "organization", token)
         return _text("OK")
+
+    @bp.post("/download-config")
+    def download_config() -> Response:
+        return json_response(backend.download_config(actor(), _body(), base_url()))
 
     @bp.get("/config")
     def config() -> Response:

@@ -170,3 +170,16 @@ def test_register_user(fleetsim: Any) -> None:
     sdk.auth.login_with_token(token)
     assert sdk.auth.get_user_info()["email"] == "new+testsdk@example.com"
     assert sdk.models.organization.get("new_testsdk")["handle"] == "new_testsdk"
+
+
+def test_register_refusals_leave_nothing_behind(fleetsim: Any, raw: Any, state: Any) -> None:
+    fleetsim.balena.organization("Taken", "taken_handle")
+    before = state()["tables"]
+    r = raw("POST", "/user/register", token=None,
+            json={"email": "taken_handle@example.com", "password": "long-password"})
+    assert r.status_code == 409 and "unique" in r.json()  # the personal org's handle is taken
+    after = state()["tables"]
+    assert {k: v for k, v in after.items() if k != "_core.counters"} == \
+        {k: v for k, v in before.items() if k != "_core.counters"}
+    assert raw("POST", "/user/register", token=None,
+               json={"email": "x@example.com", "password": "short"}).status_code == 400

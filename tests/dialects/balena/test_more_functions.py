@@ -129,3 +129,15 @@ def test_target_state_refusals(fleetsim: Any, other: Any, running: dict, raw: An
     assert raw("GET", f"/device/v2/{uuid}/state", token=None).status_code == 401
     own = raw("GET", f"/device/v2/{uuid}/state", token=running["device"]["api_key"])
     assert own.status_code == 200 and own.json()["local"]["name"] == running["device"]["device_name"]
+
+
+def test_os_get_config(fleetsim: Any, models: Any, fleet: dict, user: Any, other: Any) -> None:
+    config = models.os.get_config(fleet["slug"], {"version": "6.0.10"})
+    assert config["applicationId"] == fleet["id"] and config["deviceType"] == "raspberrypi4-64"
+    assert config["apiEndpoint"] == fleetsim.url and config["userId"] == user.id
+    assert config["version"] == "6.0.10"
+    # the provisioning key in it registers devices into that fleet
+    device = fleetsim.balena.sdk()
+    device.auth.login_with_token(config["apiKey"])
+    assert device.auth.whoami()["actorType"] == "application"
+    assert "not found" in other.models.os.get_config(fleet["id"], {"version": "6.0.10"})

@@ -30,6 +30,11 @@ def test_errors_are_json_strings_with_400(client):
     assert r.status_code == 400
 
 
+def test_head_is_a_get_without_a_body(client):
+    r = client.head("/v7/device_type?$top=1")
+    assert r.status_code == 200 and r.data == b""
+
+
 def test_writes_answer_an_empty_200(client):
     r = client.patch("/v7/device_tag(1)", json={"value": "x"})
     assert r.status_code == 200 and r.data == b""
