@@ -156,6 +156,20 @@ def register(bp: Blueprint, backend: Any) -> None:
     bp.add_url_rule("/supervisor//<path:action>", "supervisor_proxy_double_slash", proxy,
                     methods=["POST"], merge_slashes=False)
 
+    @bp.get("/device-types/v1")
+    def device_types() -> Response:
+        """The device type manifests older SDKs list (balena-sdk 9.x's ``create`` maps a display
+        name to a slug with them): slug, name, architecture, state."""
+        with backend.lock:
+            rows = sorted(backend.db.tables["device_type"].values(), key=lambda r: r["name"])
+            arch = backend.db.tables["cpu_architecture"]
+            return json_response([{
+                "slug": r["slug"], "name": r["name"], "arch": arch[r["is_of__cpu_architecture"]]["slug"],
+                "state": "RELEASED", "aliases": [a["is_referenced_by__alias"] for a in
+                                                 backend.db.children("device_type_alias",
+                                                                     "device_type", r["id"])],
+            } for r in rows])
+
     @bp.post("/blink")
     def blink() -> Response:
         """balena-sdk 9.x's ``device.identify``: ``POST /blink {"uuid"}``."""

@@ -123,6 +123,9 @@ class V5Version(Version):
             out.append(";" if ch == "&" and depth else ch)
         return _drop_expand("".join(out), "gateway_download")
 
+    def bind(self, reader: Any) -> Version:
+        return _BoundV5(self, reader)
+
     #: Fields 9.x sends that v5 accepted and ignored (a device variable's fleet).
     IGNORED = {"device_config_variable": {"application"},
                "device_environment_variable": {"application"}}
@@ -130,6 +133,54 @@ class V5Version(Version):
     def body_in(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
         ignored = self.IGNORED.get(resource, ())
         return super().body_in(resource, {k: v for k, v in body.items() if k not in ignored})
+
+
+class _BoundV5(V5Version):
+    """V5 for one request: the v5 fields that are values of related rows (a device type's slug,
+    a release's commit) are read and written through the request's data."""
+
+    def __init__(self, v5: V5Version, reader: Any) -> None:
+        self.__dict__.update(v5.__dict__)
+        self.reader = reader
+
+    def bind(self, reader: Any) -> Version:
+        return self
+
+    def _slug(self, device_type_id: Any) -> Optional[str]:
+        row = self.reader.db.get("device_type", device_type_id)
+        return row["slug"] if row else None
+
+    def _commit(self, release_id: Any) -> Optional[str]:
+        row = self.reader.db.get("release", release_id)
+        return row["commit"] if row else None
+
+    def decorate(self, resource: str, out: dict, row: dict) -> None:
+        super().decorate(resource, out, row)
+        if resource == "application" and "is_for__device_type" in out:
+            out["device_type"] = self._slug(row.get("is_for__device_type"))
+            out["commit"] = self._commit(row.get("should_be_running__release"))
+        elif resource == "device" and "is_of__device_type" in out:
+            out["device_type"] = self._slug(row.get("is_of__device_type"))
+            out["is_on__commit"] = self._commit(row.get("is_running__release"))
+
+    def body_in(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = dict(body)
+        db = self.reader.db
+        if resource in ("application", "device") and isinstance(body.get("device_type"), str):
+            found = db.find("device_type_alias", is_referenced_by__alias=body.pop("device_type"))
+            field = "is_for__device_type" if resource == "application" else "is_of__device_type"
+            body[field] = found[0]["device_type"] if found else -1  # -1: refused by the FK
+        if resource == "application" and "commit" in body:
+            commit = body.pop("commit")
+            found = db.find("release", commit=commit) if isinstance(commit, str) else []
+            body["should_be_running__release"] = found[0]["id"] if found else None
+        actor = self.reader.actor
+        if resource == "application" and "organization" not in body and actor is not None \
+                and getattr(actor, "kind", None) == "user":
+            found = db.find("organization", handle=actor.username)  # v5 fleets were a user's
+            if found:
+                body["organization"] = found[0]["id"]
+        return super().body_in(resource, body)
 
 
 def _drop_expand(query: str, nav: str) -> str:

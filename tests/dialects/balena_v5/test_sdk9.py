@@ -97,3 +97,22 @@ def test_supervisor_calls_take_an_app_id(fleetsim: Any, models: Any, fleet: dict
                           headers={"Authorization": f"Bearer {device['api_key']}"}, timeout=30)
     assert [a["action"] for a in answer.json()["actions"]] == ["reboot", "blink", "restart",
                                                                "blink"]
+
+
+def test_create_and_target_a_release(fleetsim: Any, models: Any, user: Any) -> None:
+    """v5's slug and commit fields: ``create`` posts ``device_type`` as a slug (after mapping
+    the display name through ``/device-types/v1``), ``set_to_release`` posts ``commit``."""
+    app = models.application.create("newfleet", "Raspberry Pi 3")
+    assert (app["app_name"], app["device_type"], app["commit"]) == ("newfleet", "raspberrypi3", None)
+    assert app["slug"] == f"{user.username}/newfleet"
+    old = fleetsim.balena.release(app["id"], semver="0.9.0")
+    fleetsim.clock.advance(minutes=1)
+    release = fleetsim.balena.release(app["id"], semver="1.0.0")
+    models.application.set_to_release(app["id"], old["commit"])
+    assert models.application.get_target_release_hash(app["id"]) == old["commit"]
+    assert models.application.will_track_new_releases(app["id"]) is False
+    models.application.track_latest_release(app["id"])
+    assert models.application.get("newfleet")["commit"] == release["commit"]
+    device = fleetsim.balena.device(app["id"], release=release["id"])
+    got = models.device.get(device["uuid"])
+    assert (got["device_type"], got["is_on__commit"]) == ("raspberrypi3", release["commit"])
