@@ -26,11 +26,17 @@ except metadata.PackageNotFoundError:
 if not SDK_VERSION.startswith("9."):
     collect_ignore_glob = ["test_*.py"]
 
-_HOME = Path(tempfile.mkdtemp(prefix="fleetsim-sdk9-"))
+_HOME: list[Path] = []  # one home directory per test session, made on first use
+
+
+def _home() -> Path:
+    if not _HOME:
+        _HOME.append(Path(tempfile.mkdtemp(prefix="fleetsim-sdk9-")))
+    return _HOME[0]
 
 
 def _write_cfg(url: str) -> None:
-    data = _HOME / ".balena"
+    data = _home() / ".balena"
     data.mkdir(exist_ok=True)
     settings = {
         "pine_endpoint": f"{url}/v5/", "api_endpoint": f"{url}/", "builder_url": f"{url}/",
@@ -46,7 +52,7 @@ def _write_cfg(url: str) -> None:
 @pytest.fixture
 def sdk(fleetsim: Any) -> Any:
     """A ``balena.Balena()`` of balena-sdk 9.5.0 logged in (``/login_``) as a seeded user."""
-    os.environ["HOME"] = str(_HOME)
+    os.environ["HOME"] = str(_home())
     _write_cfg(fleetsim.url.rstrip("/"))
     if "balena" not in sys.modules:
         importlib.import_module("balena")

@@ -116,3 +116,35 @@ def test_create_and_target_a_release(fleetsim: Any, models: Any, user: Any) -> N
     device = fleetsim.balena.device(app["id"], release=release["id"])
     got = models.device.get(device["uuid"])
     assert (got["device_type"], got["is_on__commit"]) == ("raspberrypi3", release["commit"])
+
+
+def test_more_seed_functions(fleetsim: Any, models: Any, user: Any, fleet: dict,
+                             device: dict) -> None:
+    release = fleetsim.balena.release(fleet, services=("main", "data"))
+    svc_vars = models.environment_variables.service_environment_variable
+    svc_vars.create(fleet["id"], "main", "S", "1")
+    main = [s["id"] for s in models.service.get_all_by_application(fleet["id"])
+            if s["service_name"] == "main"]
+    assert [(v["name"], v["service"]["__id"]) for v in svc_vars.get_all_by_application(
+        fleet["id"])] == [("S", main[0])]
+    assert models.release.get_latest_by_application(fleet["id"])["commit"] == release["commit"]
+    models.application.enable_device_urls(fleet["id"])
+    assert models.device.get(device["uuid"])["is_web_accessible"] is True
+    state = models.supervisor.get_device_state(app_id=fleet["id"], device_uuid=device["uuid"])
+    assert state["supervisor_version"] == "9.0.1" and state["update_pending"] is True
+    assert models.supervisor.ping(device_uuid=device["uuid"], app_id=fleet["id"]) == b"OK"
+    models.device.set_to_release(device["uuid"], release["commit"])  # the v5 device pin
+    assert models.device.get(device["uuid"])["should_be_running__release"]["__id"] == \
+        release["id"]
+    fleetsim.balena.application(user, "otherfleet", "raspberrypi3")
+    models.device.move(device["uuid"], "otherfleet")
+    assert models.device.get_application_name(device["uuid"]) == "otherfleet"
+    assert models.device.get(device["uuid"])["should_be_running__release"] is None
+    assert len(models.device.generate_device_key(device["uuid"])) == 32
+    assert len(models.api_key.create_api_key("ci")) == 32
+    assert models.device.get_device_url(device["uuid"]) == \
+        f"https://{device['uuid']}.balena-devices.com"
+    models.device.remove(device["uuid"])
+    assert models.device.has(device["uuid"]) is False
+    models.application.remove("otherfleet")
+    assert models.application.has("otherfleet") is False
