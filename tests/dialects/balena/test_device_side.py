@@ -335,3 +335,19 @@ def test_os_update_refusals(fleetsim: Any, user: Any, other: Any, device: PlainS
         assert answer.status_code == status, (body, answer.text)
         assert isinstance(answer.json(), str)
     assert state() == before
+
+
+def test_device_side_state_survives_snapshot_and_restore(fleetsim: Any, models: Any, sdk: Any,
+                                                         device: PlainSupervisor) -> None:
+    device.target()
+    device.call("POST", f"/device/v2/{device.uuid}/logs", json=[{"message": "hi", "timestamp": 1}])
+    models.device.identify(device.uuid)
+    saved = fleetsim.snapshot()
+    fleetsim.reset()
+    fleetsim.restore(saved)
+    assert models.device.is_online(device.uuid) is True
+    assert [line["message"] for line in sdk.logs.history(device.uuid)] == ["hi"]
+    actions = device.call("GET", f"/device/v2/{device.uuid}/fleetsim/actions").json()["actions"]
+    assert [a["action"] for a in actions] == ["blink"]
+    fleetsim.clock.advance(seconds=QUIET + HEARTBEAT_TIMEOUT_S + 1)
+    assert models.device.is_online(device.uuid) is False
