@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from ..http import json_response, read_json
+from ..http import empty, json_response, read_json
 from .auth import actor_from_request
 from .builder import MAX_TARBALL, Builder
 from .device_state import DeviceState
@@ -123,12 +123,12 @@ def register(bp: Blueprint, backend: Any) -> None:
     @bp.patch("/device/v2/<uuid>/state")
     def report_v2(uuid: str) -> Response:
         state.report_v2(actor(), uuid, read_json({}, expect=None))
-        return _text("OK")
+        return empty(200)  # open-balena: 200 with no body
 
     @bp.patch("/device/v3/state")
     def report_v3() -> Response:
         state.report_v3(actor(), read_json({}, expect=None))
-        return _text("OK")
+        return empty(200)
 
     # -- logs -------------------------------------------------------------------------------------
 
