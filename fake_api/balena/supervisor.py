@@ -8,8 +8,9 @@ queued per device so that a simulated device picks it up (``GET /device/v2/<uuid
 fleetsim's own device-side route) and acts: reboots, restarts, goes dark, ...
 
 Queued items: ``{"id", "action", "path", "params", "created_at"}`` with ``action`` one of
-``reboot, shutdown, restart, purge, update, blink, ping, start-service, stop-service,
-restart-service, start, stop`` or the path's last word for anything else.
+``reboot, shutdown, restart, purge, update, blink, start-service, stop-service, restart-service,
+start, stop, regenerate-api-key`` or the path's last word for anything else. Reads
+(``/v1/device``, ``/v1/apps/<appId>``, ping) are answered from the model and not queued.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ NO_ONLINE = "No online device(s) found"
 QUEUE_LIMIT = 200
 _V2_SERVICE = re.compile(r"^v2/applications/(\d+)/(start|stop|restart)-service$")
 _V1_APP = re.compile(r"^v1/apps/(\d+)/(start|stop)$")
+_V1_APP_INFO = re.compile(r"^v1/apps/(\d+)$")
+#: Calls that only read from the supervisor: answered, never queued.
+READS = frozenset({"device", "app-info", "ping"})
 
 #: (status, body) the supervisor answers for each action (its API docs).
 ANSWERS: dict[str, tuple[int, Any]] = {
@@ -91,9 +95,29 @@ class Supervisor:
                 raise bad_request(NO_ONLINE)
             if action == "device":
                 return 200, self.state.supervisor_status(online[0])
-            for device in online:
-                self.enqueue(device, action, "/" + path, params)
+            if action == "app-info":
+                return 200, self._app_info(online[0], params.get("appId"))
+            if action not in READS:
+                for device in online:
+                    self.enqueue(device, action, "/" + path, params)
+            if action in ("start", "stop"):  # v1 apps API: the container it acted on
+                return 200, {"containerId": self._container_id(online[0])}
+            if action == "regenerate-api-key":
+                return 200, self.backend.ids.hex("balena.supervisor.api_key", 32)
         return ANSWERS.get(action, (200, "OK"))
+
+    def _container_id(self, device: dict) -> str:
+        return self.backend.ids.hex(f"balena.container.{device['id']}", 64)
+
+    def _app_info(self, device: dict, app_id: Any) -> dict:
+        """``GET /v1/apps/<appId>`` of the supervisor: what the device runs."""
+        release = self.db.get("release", device.get("is_running__release"))
+        images = self.state._images(release) if release else []
+        return {"appId": app_id, "commit": release["commit"] if release else None,
+                "releaseId": release["id"] if release else None,
+                "containerId": self._container_id(device),
+                "imageId": self.state.image_location(images[0][0]) if images else None,
+                "env": {}}
 
     @staticmethod
     def _parse(path: str, body: dict) -> tuple[str, dict]:
@@ -107,6 +131,10 @@ class Supervisor:
         if match:
             params.setdefault("appId", int(match.group(1)))
             return match.group(2), params
+        match = _V1_APP_INFO.match(path)
+        if match:
+            params.setdefault("appId", int(match.group(1)))
+            return "app-info", params
         word = path.rsplit("/", 1)[-1] if path else "ping"
         if word == "ping" or path in ("ping", "v1/ping"):
             return "ping", params

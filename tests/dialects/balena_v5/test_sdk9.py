@@ -97,6 +97,14 @@ def test_supervisor_calls_take_an_app_id(fleetsim: Any, models: Any, fleet: dict
                           headers={"Authorization": f"Bearer {device['api_key']}"}, timeout=30)
     assert [a["action"] for a in answer.json()["actions"]] == ["reboot", "blink", "restart",
                                                                "blink"]
+    # the older v1 apps API: stop/start answer the container, the app info is a read
+    assert set(sup.stop_application(fleet["id"], device_uuid=device["uuid"])) == {"containerId"}
+    sup.start_application(fleet["id"], device_uuid=device["uuid"])
+    info = sup.get_application_info(fleet["id"], device_uuid=device["uuid"])
+    assert info["appId"] == fleet["id"] and "containerId" in info
+    answer = requests.get(f"{fleetsim.url}/device/v2/{device['uuid']}/fleetsim/actions",
+                          headers={"Authorization": f"Bearer {device['api_key']}"}, timeout=30)
+    assert [a["action"] for a in answer.json()["actions"]] == ["stop", "start"]
 
 
 def test_create_and_target_a_release(fleetsim: Any, models: Any, user: Any) -> None:
