@@ -352,3 +352,25 @@ def test_device_side_state_survives_snapshot_and_restore(fleetsim: Any, models: 
     assert [a["action"] for a in actions] == ["blink"]
     fleetsim.clock.advance(seconds=QUIET + HEARTBEAT_TIMEOUT_S + 1)
     assert models.device.is_online(device.uuid) is False
+
+
+def test_supervisor_and_host_os_pins_reach_the_v3_target_state(models: Any,
+                                                               device: PlainSupervisor) -> None:
+    """pin_to_supervisor_release / pin_to_os_release (balena-sdk 17.3) put the supervisor's and
+    the host OS's fleets into the v3 target state, next to the user's fleet."""
+    device.report({"os_version": "balenaOS 5.1.20+rev1", "os_variant": "prod",
+                   "supervisor_version": "12.11.0"})
+    models.device.pin_to_supervisor_release(device.uuid, "14.11.0")
+    models.device.pin_to_os_release(device.uuid, "6.0.10")
+    got = models.device.get(device.uuid, {"$select": ["should_be_managed_by__release",
+                                                      "should_be_operated_by__release"]})
+    supervisor = models.release.get(got["should_be_managed_by__release"]["__id"])
+    host = models.release.get(got["should_be_operated_by__release"]["__id"])
+    assert (supervisor["raw_version"], host["raw_version"].split("+")[0]) == ("14.11.0", "6.0.10")
+    apps = device.target()["apps"]
+    assert device.fleet["uuid"] in apps
+    by_release = {next(iter(a.get("releases", {"": None}))): a for a in apps.values()}
+    assert by_release[supervisor["commit"]]["is_host"] is False
+    assert by_release[host["commit"]]["is_host"] is True
+    main = by_release[supervisor["commit"]]["releases"][supervisor["commit"]]
+    assert main["services"]["main"]["image"].startswith("registry2.balena-cloud.com/v2/")
