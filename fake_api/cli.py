@@ -72,15 +72,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
     from .app import create_app
     from .core import Clock, Cloud
+    from .serving import make_fleetsim_server
 
     cloud = Cloud(seed=args.seed, clock=Clock(virtual=args.virtual_clock))
     app = create_app(cloud)
     try:
-        server = make_server(args.host, args.port, app, threaded=True)
+        server = make_fleetsim_server(args.host, args.port, app)
     except OSError as exc:
         print(f"fleetsim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
