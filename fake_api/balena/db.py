@@ -159,6 +159,7 @@ class BalenaDb:
         # link index: (resource, link) -> parent id -> ids of the children, ascending
         self._fk: dict[tuple[str, str], dict[Any, list[int]]] = {}
         self._uq: dict[tuple[str, tuple[str, ...]], dict[tuple, int]] = {}
+        self._ordered: dict[str, bool] = {}  # resource -> its table's keys ascend
         self.rebuild()
 
     # --- transactions ----------------------------------------------------------------------------
@@ -177,11 +178,13 @@ class BalenaDb:
             except BaseException:
                 for undo in reversed(self._undo):
                     undo()
-                for table in self.tables.values():  # rows put back keep their id order
-                    if any(a > b for a, b in zip(table, list(table)[1:])):
+                for name, table in self.tables.items():  # rows put back keep their id order
+                    if not self._ordered[name] and any(
+                            a > b for a, b in zip(table, list(table)[1:])):
                         rows = sorted(table.items())
                         table.clear()
                         table.update(rows)
+                    self._ordered[name] = True
                 raise
             finally:
                 self._undo = None
@@ -191,7 +194,10 @@ class BalenaDb:
             self._undo.append(undo)
 
     def _put(self, name: str, row: dict) -> None:
-        self.tables[name][row["id"]] = row
+        table = self.tables[name]
+        if table and row["id"] < next(reversed(table)):
+            self._ordered[name] = False
+        table[row["id"]] = row
         self._index(name, row)
 
     def _drop(self, name: str, rid: int) -> Optional[dict]:
@@ -230,6 +236,13 @@ class BalenaDb:
         for name, table in self.tables.items():
             for row in table.values():
                 self._index(name, row)
+            keys = list(table)
+            self._ordered[name] = all(a < b for a, b in zip(keys, keys[1:]))
+
+    def in_id_order(self, resource: str) -> bool:
+        """Whether iterating the table gives ascending ids (true unless a row was inserted with
+        an explicit id below the highest), so that an index's id order is the table's order."""
+        return self._ordered[schema.canonical(resource)]
 
     def after_reset(self) -> None:
         self.rebuild()

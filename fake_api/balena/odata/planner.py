@@ -49,16 +49,47 @@ def candidates(reader: Any, res: schema.Resource, filter_node: Optional[Node]) -
     visible = reader.visible(res.name)
     source = _source(reader, res, filter_node, visible) if filter_node is not None else None
     if source is None:
-        if filter_node is not None:
-            return Candidates(table.values(), True, visible is not None)
         if visible is None:
+            if filter_node is not None:
+                return Candidates(table.values(), True, False)
             return Candidates(table.values(), False, False, len(table))
+        seen = _visible_rows(reader, res, visible)
+        if seen is not None:  # few visible rows: walk them instead of the table
+            rows, total = seen
+            return Candidates(rows, filter_node is not None, False,
+                              None if filter_node is not None else total)
+        if filter_node is not None:
+            return Candidates(table.values(), True, True)
         return Candidates(table.values(), False, True, _visible_count(reader, res, visible))
     get = table.get
     rows = (r for r in map(get, source.ids()) if r is not None)
     check_visible = visible is not None and not source.visible
     matches = source.size if source.exact and source.counted and not check_visible else None
     return Candidates(rows, not source.exact, check_visible, matches)
+
+
+def _visible_rows(reader: Any, res: schema.Resource,
+                  visible: Any) -> Optional[tuple[Iterable[dict], int]]:
+    """``(rows, how many)`` of a ``RowsWhere`` filter without ``also`` (on ``id`` or a link), in
+    ascending id order from the ids or the link's index, when they are under half the table and
+    the table is in id order (so the walk gives the scan's order); else None."""
+    db, table = reader.db, reader.db.tables[res.name]
+    if (not isinstance(visible, RowsWhere) or visible.also is not None
+            or not db.in_id_order(res.name)):
+        return None
+    if visible.field == "id":
+        ids = sorted(i for i in dict.fromkeys(visible.ids) if i in table)
+        return (None if len(ids) * 2 >= len(table) and ids
+                else (map(table.__getitem__, ids), len(ids)))
+    if not db.has_fk_index(res.name, visible.field):
+        return None
+    buckets = [b for b in (db.child_ids(res.name, visible.field, p)
+                           for p in dict.fromkeys(visible.ids)) if b]
+    total = sum(len(b) for b in buckets)
+    if total * 2 >= len(table):
+        return None
+    ids = buckets[0] if len(buckets) == 1 else heapq.merge(*buckets)
+    return map(table.__getitem__, ids), total
 
 
 def _visible_count(reader: Any, res: schema.Resource, visible: Any) -> Optional[int]:
@@ -70,7 +101,7 @@ def _visible_count(reader: Any, res: schema.Resource, visible: Any) -> Optional[
         return sum(1 for i in visible.ids if i in table)
     if not db.has_fk_index(res.name, visible.field):
         return None
-    return sum(len(db.child_ids(res.name, visible.field, p)) for p in visible.ids)
+    return sum(len(db.child_ids(res.name, visible.field, p)) for p in dict.fromkeys(visible.ids))
 
 
 def _source(reader: Any, res: schema.Resource, node: Node, visible: Any) -> Optional[Source]:
