@@ -12,6 +12,7 @@ same link (visibility is then decided once per parent). ``top_k`` takes the firs
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Optional
 
@@ -146,6 +147,9 @@ def _unique(ids: Iterable[Any]) -> Iterator[Any]:
             last = i
 
 
+_QUOTED_INT = re.compile(r"-?[0-9]{1,18}")
+
+
 def _lookup(reader: Any, res: schema.Resource, path: Path, values: list,
             visible: Any) -> Optional[Source]:
     if len(path.segments) != 1 or any(v is None or isinstance(v, bool) for v in values):
@@ -157,6 +161,9 @@ def _lookup(reader: Any, res: schema.Resource, path: Path, values: list,
     if getattr(member, "computed", False) or kind == "nav":
         return None
     db, name = reader.db, member.name
+    if name == "id" or kind == "link":  # ids are ints; a quoted one ('21') means the number
+        values = [int(v) if isinstance(v, str) and _QUOTED_INT.fullmatch(v) else v
+                  for v in values]
     ints = all(type(v) is int for v in values)
     if name == "id":
         ids = sorted(set(values))
