@@ -76,6 +76,8 @@ def indexed(apps, n):
         ids.map(lambda i: f"id eq {i}"),
         st.lists(ids, min_size=1, max_size=3).map(lambda i: f"id in ({', '.join(map(str, i))})"),
         ids.map(lambda i: f"uuid eq '{i - 1:062x}'"),
+        ids.map(lambda i: f"id eq '{i}'"),  # balena-sdk 9.x quotes every number
+        fleet.map(lambda a: f"belongs_to__application eq '{a}'"),
     )
 
 
