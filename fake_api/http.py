@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Optional
+from urllib.parse import quote
 
 from flask import Response, request
 
@@ -54,6 +55,21 @@ def base_url() -> str:
     return request.host_url.rstrip("/")
 
 
+def content_disposition(filename: str) -> str:
+    """``attachment`` with ``filename`` as RFC 6266 says: a quoted ASCII fallback, plus
+    ``filename*=UTF-8''<percent-encoded>`` (RFC 5987) when the name is not plain ASCII.
+
+    Any name gives a valid Latin-1 header: non-ASCII and control characters never reach the
+    socket raw (a raw one made the live server hang or answer 500).
+    """
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        encoded = quote(filename.encode("utf-8", "replace"), safe="!#$&+-.^_`|~")
+        header += f"; filename*=UTF-8''{encoded}"
+    return header
+
+
 def send_bytes(
     data: bytes,
     *,
@@ -64,7 +80,7 @@ def send_bytes(
     """A download with ``Range`` and ``If-None-Match`` support, as a CDN would serve it."""
     response = Response(data, mimetype=content_type)
     if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response.headers["Content-Disposition"] = content_disposition(filename)
     if etag:
         response.set_etag(etag)
     response.headers["Accept-Ranges"] = "bytes"

@@ -143,7 +143,7 @@ class FleetRules(BackendBase):
         if not checkin.is_due(target, installed):
             return None
         assert target is not None
-        return {"build": self.build_view(target, base_url)}
+        return {"build": self.build_view(target, base_url, actor)}
 
     # -- fleets ------------------------------------------------------------------------------
 
