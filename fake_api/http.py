@@ -3,23 +3,35 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import socket
 from typing import Any, Optional
 from urllib.parse import quote
 
 from flask import Response, request
+from werkzeug.exceptions import ClientDisconnected
 
+from .core import jsontext
 from .core.errors import FleetsimError
+
+#: Seconds a client may leave the connection silent while it sends a body
+#: (``app.config["FLEETSIM_BODY_TIMEOUT"]`` overrides it).
+BODY_TIMEOUT = 10.0
+_CHUNK = 64 * 1024
 
 
 def json_response(data: Any, status: int = 200, headers: Optional[dict[str, str]] = None) -> Response:
     """JSON with the field order the model gave and ``", "``/``": "`` separators (Python's default,
     which is what vendor shell scripts that grep responses expect)."""
-    return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
+    return Response(jsontext.dumps(data), status=status, headers=headers, mimetype="application/json")
 
 
 def empty(status: int = 204, headers: Optional[dict[str, str]] = None) -> Response:
-    return Response(b"", status=status, headers=headers)
+    """An answer without a body, and so without a ``Content-Type`` (Flask's default would
+    claim ``text/html``)."""
+    response = Response(b"", status=status, headers=headers)
+    response.headers.pop("Content-Type", None)
+    return response
 
 
 def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = dict) -> Any:
@@ -33,8 +45,8 @@ def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = di
             return default
         raise FleetsimError("the request body is empty; a JSON body is required", 400)
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = jsontext.loads(raw)
+    except jsontext.JSONError as exc:
         raise FleetsimError(f"the request body is not valid JSON: {exc}", 400) from None
     if expect is not None and not isinstance(data, expect):
         names = expect.__name__ if isinstance(expect, type) else "/".join(t.__name__ for t in expect)
@@ -43,6 +55,47 @@ def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = di
             400,
         )
     return data
+
+
+def read_body(timeout: float = BODY_TIMEOUT) -> bytes:
+    """Read the whole request body now, bounded in time and size, and cache it for the routes.
+
+    The app calls this before it takes the store's lock, so a client that sends its body slowly
+    (or never) holds only its own connection. Routes keep using :func:`read_json` and
+    ``request.get_data()``, which then return the cached bytes. A body that stalls for ``timeout``
+    seconds is a 408; one shorter than its ``Content-Length`` (the client closed) is a 400; one
+    over the app's ``MAX_CONTENT_LENGTH`` is a 413 (raised by werkzeug).
+    """
+    cached = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    stream = request.stream  # 413 here when Content-Length is over the limit
+    sock = request.environ.get("werkzeug.socket")
+    previous = sock.gettimeout() if isinstance(sock, socket.socket) else None
+    if isinstance(sock, socket.socket):
+        sock.settimeout(timeout)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except ClientDisconnected as exc:
+        if isinstance(exc.__context__, (TimeoutError, socket.timeout)):
+            request.environ["fleetsim.close"] = True  # the rest of the body may still come
+            raise FleetsimError(f"the request body stalled for {timeout:g} s", 408) from None
+        raise FleetsimError(
+            "the request body ended before its Content-Length "
+            f"({request.content_length} bytes)", 400) from None
+    finally:
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.settimeout(previous)
+    body = b"".join(chunks)
+    # werkzeug's own cache for get_data(): the routes read these bytes, not the socket again.
+    request._cached_data = body  # type: ignore[attr-defined]
+    return body
 
 
 def _json_kind(python_name: str) -> str:

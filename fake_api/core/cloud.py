@@ -29,6 +29,8 @@ class Cloud:
         self.journal = Journal(journal_size)
         self.faults = Faults(lambda: self.ids.fraction("_core.faults"))
         self.backends: dict[str, Any] = {}
+        #: Durable storage (``core.persist.Durable``) when the state lives in a file, else None.
+        self.durable: Optional[Any] = None
 
     @property
     def seed(self) -> int:
@@ -36,6 +38,11 @@ class Cloud:
 
     def attach(self, name: str, backend: Any) -> None:
         self.backends[name] = backend
+
+    def commit(self) -> None:
+        """Make every change so far durable (called under the store lock after each request)."""
+        if self.durable is not None:
+            self.durable.commit()
 
     def reset(self, seed: Optional[int] = None) -> None:
         """Fresh state: empty tables, start time, no faults, empty journal; same tables."""
