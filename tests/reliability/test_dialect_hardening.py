@@ -271,3 +271,39 @@ def test_expired_uncommitted_uploads_are_freed(fleetsim, api):
     artifact = next(iter(backend.artifacts.values()))
     assert blobs.data(artifact["blob_id"]) == b"c" * 10
     assert hashlib.md5(blobs.data(artifact["blob_id"])).hexdigest() == artifact["md5"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/releases", '{"version": "2.0.0", "notes": "\\ud800"}'),
+    ("POST", "/cohorts", '{"name": "Beta \\udfff"}'),
+    ("POST", "/devices", '{"device_serial": "D9", "owner_ref": "\\ud800x", '
+                         '"hardware_version": "evt"}'),
+    ("POST", "/releases", '{"version": "2.0.0", "extra_info": {"\\ud800": "key"}}'),
+])
+def test_memfault_lone_surrogates_in_bodies_are_400(fleetsim, api, method, path, body):
+    before = fleetsim.snapshot()
+    _memfault_error(api(method, path, data=body, headers={"Content-Type": "application/json"}),
+                    400)
+    assert fleetsim.snapshot() == before
+
+
+@pytest.mark.parametrize("where", ["query", "path", "attributes"])
+def test_memfault_surrogate_bytes_outside_bodies_store_nothing(fleetsim, mf, where):
+    """Percent-encoded surrogates (``%ED%A0%80``) in a query string or a path are not UTF-8: they
+    must be refused, not stored (werkzeug decodes them to U+FFFD, which no pattern accepts)."""
+    key = {"Memfault-Project-Key": mf.project_key}
+    before = fleetsim.snapshot()
+    if where == "query":
+        answer = requests.get(f"{fleetsim.url}/api/v0/releases/latest?device_serial=%ED%A0%80"
+                              "&hardware_version=evt&software_type=main", headers=key,
+                              timeout=TIMEOUT)
+    elif where == "path":
+        answer = requests.post(f"{fleetsim.url}/api/v0/chunks/%ED%A0%80", data=b"chunk",
+                               timeout=TIMEOUT,
+                               headers=dict(key, **{"Content-Type": "application/octet-stream"}))
+    else:
+        answer = requests.patch(f"{fleetsim.url}/api/v0/attributes?device_serial=%ED%A0%80",
+                                json=[{"string_key": "k", "value": "v"}], headers=key,
+                                timeout=TIMEOUT)
+    _memfault_error(answer, 400)
+    assert fleetsim.snapshot() == before
