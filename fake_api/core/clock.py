@@ -135,6 +135,16 @@ class Clock:
                 self._offset = target.timestamp() - _time.time()
         return self._notify()
 
+    @property
+    def offset(self) -> float:
+        """Seconds a real clock runs ahead of the wall clock (what ``advance``/``set`` added)."""
+        return self._offset
+
+    @offset.setter
+    def offset(self, seconds: float) -> None:
+        with self._lock:
+            self._offset = float(seconds)
+
     def on_change(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(now)`` after every ``advance`` or ``set`` (used by simulations)."""
         self._listeners.append(listener)

@@ -46,7 +46,7 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise JSONError(f"the body is not valid UTF-8 (byte {exc.start})") from None
+            raise JSONError(f"not valid UTF-8 (at byte {exc.start})") from None
     else:
         text = raw
         try:
