@@ -64,6 +64,8 @@ class Suite:
     credential_kinds: tuple[str, ...] = field(default=())
     #: (world, credential kind) -> strings an answer to that credential must never contain
     secrets: Callable[[World, str], list[str]] = lambda world, credential: []
+    #: endpoint -> the credential kind that may read it (the fuzz re-reads after every write)
+    read_as: Callable[[Endpoint], str] = lambda endpoint: "admin"
 
 
 class Env:
@@ -394,5 +396,6 @@ SUITES = [
     Suite("fl33t", "/team/", FL33T_ENDPOINTS, seed_fl33t, fl33t_expected, fl33t_error,
           FL33T_CREDENTIALS, fl33t_secrets),
     Suite("memfault", "/api/v0/", MEMFAULT_ENDPOINTS, seed_memfault, memfault_expected,
-          memfault_error, MEMFAULT_CREDENTIALS),
+          memfault_error, MEMFAULT_CREDENTIALS,
+          read_as=lambda e: "project_key" if e.needs == "device" else "org_token"),
 ]

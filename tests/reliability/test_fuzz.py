@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -164,6 +165,23 @@ def check_answer(suite: Suite, method: str, response: Any) -> None:
 
 
 STATS: Counter = Counter()
+_LINK = re.compile(r'"(http://localhost(/[^"?]*)\?([^"]*))"')
+_READ_ONLY = ("GET", "HEAD", "OPTIONS")
+
+
+def reread(env: Env, suite: Suite, counts: Counter) -> None:
+    """After an accepted write, every read of the table (and every download link they give)
+    must still answer well: stored junk must not break later requests."""
+    for endpoint in suite.endpoints:
+        if endpoint.mutating:
+            continue
+        response = env.request(endpoint, suite.read_as(endpoint))
+        counts["rereads"] += 1
+        check_answer(suite, "GET", response)
+        for _, path, query in _LINK.findall(response.get_data(as_text=True)):
+            link = env.client.get(path, query_string=json.loads(f'"{query}"'))
+            counts["downloads"] += 1
+            assert link.status_code < 500 and link.status_code != 404, (path, link.status_code)
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=[s.name for s in SUITES])
@@ -190,6 +208,8 @@ def test_fuzz(suite: Suite) -> None:
         if response.status_code >= 400:
             counts["refusals"] += 1
             assert env.cloud.snapshot() == before, "a refused request changed the state"
+        elif request.method not in _READ_ONLY:
+            reread(env, suite, counts)
 
     run()
     STATS.update({f"{suite.name}.{k}": v for k, v in counts.items()})
