@@ -86,7 +86,14 @@ class FakeCloudApp(Flask):
             try:
                 return super().dispatch_request()
             finally:
-                self.cloud.commit()
+                self.cloud.commit(self._untouched_tables())
+
+    def _untouched_tables(self) -> tuple[str, ...]:
+        """Table prefixes of the *other* dialects: a dialect's models never write them."""
+        dialect = request.environ.get("fleetsim.dialect")
+        if dialect is None or dialect is CONTROL:
+            return ()
+        return tuple(f"{d.name}." for d in self.dialects if d is not dialect)
 
     def make_default_options_response(self) -> Response:
         """``OPTIONS``: the ``Allow`` header and no body, so no ``Content-Type`` either."""

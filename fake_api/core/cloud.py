@@ -41,10 +41,11 @@ class Cloud:
     def attach(self, name: str, backend: Any) -> None:
         self.backends[name] = backend
 
-    def commit(self) -> None:
-        """Make every change so far durable (called under the store lock after each request)."""
+    def commit(self, skip: tuple[str, ...] = ()) -> None:
+        """Make every change so far durable (called under the store lock after each request);
+        ``skip`` names prefixes of tables that cannot have changed."""
         if self.durable is not None:
-            self.durable.commit()
+            self.durable.commit(skip)
 
     def reset(self, seed: Optional[int] = None) -> None:
         """Fresh state: empty tables, start time, no faults, empty journal; same tables."""

@@ -152,8 +152,12 @@ class Durable:
 
     # -- committing ----------------------------------------------------------------------------
 
-    def commit(self) -> None:
-        """Write whatever changed since the last commit, in one transaction (under the lock)."""
+    def commit(self, skip: tuple[str, ...] = ()) -> None:
+        """Write whatever changed since the last commit, in one transaction (under the lock).
+
+        ``skip``: prefixes of tables the caller knows did not change (another dialect's, for a
+        request to this one), which spares comparing them.
+        """
         with self.cloud.store.lock:
             upserts: list[tuple[str, str, str]] = []
             deletes: list[tuple[str, str]] = []
@@ -164,16 +168,18 @@ class Durable:
                     if not table:
                         continue
                     shadow = self._shadow[name] = {}
-                if table == shadow:
+                if (skip and name.startswith(skip)) or table == shadow:
                     continue
-                for key, record in table.items():
-                    old = shadow.get(key, _MISSING)
-                    if old is _MISSING or old != record:
-                        upserts.append((name, _key_text(key), dump_record(record)))
-                        shadows.append((name, key, _copy(record)))
-                gone = [k for k in shadow if k not in table]
-                deletes.extend((name, _key_text(k)) for k in gone)
-                shadows.extend((name, k, _MISSING) for k in gone)
+                old = shadow.get
+                changed = [k for k, record in table.items() if old(k, _MISSING) != record]
+                for key in changed:
+                    record = table[key]
+                    upserts.append((name, _key_text(key), dump_record(record)))
+                    shadows.append((name, key, _copy(record)))
+                if len(shadow) + sum(1 for k in changed if k not in shadow) > len(table):
+                    gone = [k for k in shadow if k not in table]
+                    deletes.extend((name, _key_text(k)) for k in gone)
+                    shadows.extend((name, k, _MISSING) for k in gone)
             meta = self._current_meta()
             meta_changes = [(k, v) for k, v in meta.items() if self._meta.get(k) != v]
             if not (upserts or deletes or meta_changes):
