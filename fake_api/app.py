@@ -86,7 +86,8 @@ class FakeCloudApp(Flask):
             try:
                 return super().dispatch_request()
             finally:
-                self.cloud.commit(self._untouched_tables())
+                if self.cloud.durable is not None:
+                    self.cloud.commit(self._untouched_tables())
 
     def _untouched_tables(self) -> tuple[str, ...]:
         """Table prefixes of the *other* dialects: a dialect's models never write them."""
@@ -94,12 +95,6 @@ class FakeCloudApp(Flask):
         if dialect is None or dialect is CONTROL:
             return ()
         return tuple(f"{d.name}." for d in self.dialects if d is not dialect)
-
-    def make_default_options_response(self) -> Response:
-        """``OPTIONS``: the ``Allow`` header and no body, so no ``Content-Type`` either."""
-        response = super().make_default_options_response()
-        response.headers.pop("Content-Type", None)
-        return response
 
     def _apply_fault(self, fault: Any, dialect: Dialect) -> Optional[Response]:
         if fault.latency:

@@ -206,3 +206,18 @@ def test_the_dashboard_takes_the_token_in_its_query():
     client = app.test_client()
     assert client.get("/__fleetsim__/?token=s3cret").status_code == 200
     assert client.post("/__fleetsim__/reset?token=s3cret").status_code == 401
+
+
+def test_a_real_clocks_offset_survives_a_restart(tmp_path):
+    from fake_api.core import Clock
+
+    path = tmp_path / "state.db"
+    cloud = Cloud(clock=Clock(virtual=False))
+    durable, _ = Durable.open(cloud, path)
+    cloud.clock.advance(86400)
+    durable.commit()
+    durable.close()
+    again = Cloud(clock=Clock(virtual=False))
+    durable, how = Durable.open(again, path)
+    assert how == "loaded" and again.clock.offset == 86400
+    durable.close()
