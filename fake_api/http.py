@@ -83,7 +83,6 @@ def read_body(timeout: float = BODY_TIMEOUT) -> bytes:
             chunks.append(chunk)
     except ClientDisconnected as exc:
         if isinstance(exc.__context__, (TimeoutError, socket.timeout)):
-            request.environ["fleetsim.close"] = True  # the rest of the body may still come
             raise FleetsimError(f"the request body stalled for {timeout:g} s", 408) from None
         raise FleetsimError(
             "the request body ended before its Content-Length "
