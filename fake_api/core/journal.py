@@ -11,7 +11,7 @@ from typing import Any, Iterable, Optional, Pattern, Union
 
 PathMatch = Union[str, Pattern[str], None]
 
-#: The most of a request's path or query string an entry keeps (the rest is cut, and the entry
+#: The most of a request's method, path or query string an entry keeps (the rest is cut, and the entry
 #: says ``truncated``), so 10,000 entries of 30 KB URLs cannot grow the journal to gigabytes.
 MAX_TEXT = 1024
 
@@ -58,8 +58,8 @@ class Journal:
             self._entries.append(entry)
 
     def record_request(self, **fields: Any) -> None:
-        """Record one request, cutting its path and query to :data:`MAX_TEXT` characters."""
-        for name in ("path", "query"):
+        """Record one request, cutting its method, path and query to :data:`MAX_TEXT` characters."""
+        for name in ("method", "path", "query"):
             text = fields.get(name)
             if isinstance(text, str) and len(text) > MAX_TEXT:
                 fields[name] = text[:MAX_TEXT]

@@ -139,6 +139,8 @@ def test_the_journal_keeps_at_most_a_kibibyte_of_path_and_query(client, app):
     long_query, long_path = app.cloud.journal.entries()[-2:]
     assert len(long_query.query) == MAX_TEXT and long_query.truncated
     assert len(long_path.path) == MAX_TEXT and long_path.truncated
+    client.open("/team/acme/devices", method="X" * 5000)
+    assert len(app.cloud.journal.last().method) == MAX_TEXT and app.cloud.journal.last().truncated
     short = client.get("/team/acme/devices?limit=5")
     assert short.status_code < 500
     assert app.cloud.journal.last().truncated is False
