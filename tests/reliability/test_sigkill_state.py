@@ -130,3 +130,22 @@ def test_a_corrupt_state_file_is_refused_with_a_clear_message(tmp_path):
                           "--state", str(state)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert str(state) in out.stderr and "Traceback" not in out.stderr
+
+
+def test_two_quick_ctrl_c_lose_nothing(tmp_path):
+    state = tmp_path / "state.db"
+    proc, url, _ = start(state)
+    session = requests.Session()
+    assert create_device(session, url, "kept-1") and create_device(session, url, "kept-2")
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+
+    proc, url, _ = start(state)
+    try:
+        for device_id in ("kept-1", "kept-2"):
+            got = requests.get(f"{url}/team/acme/device/{device_id}", headers=ADMIN, timeout=10)
+            assert got.status_code == 200, device_id
+    finally:
+        kill(proc)
