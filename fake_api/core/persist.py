@@ -101,23 +101,26 @@ class Durable:
         except ValueError as exc:
             raise StateFileError(_why(path, exc)) from None
         fresh = path.with_name(path.name + ".converting")
-        for leftover in _files(fresh):
-            leftover.unlink(missing_ok=True)
-        durable = cls(cloud, fresh, sync=sync)
-        durable._create()
-        durable.commit()
-        durable.close()
-        shutil.copy2(path, path.with_name(path.name + ".json-backup"))
-        os.replace(fresh, path)  # atomic: FILE is the old JSON or the new database, never neither
-        durable = cls(cloud, path, sync=sync)
-        durable._load(into_cloud=False)
+        try:
+            for leftover in _files(fresh):
+                leftover.unlink(missing_ok=True)
+            durable = cls(cloud, fresh, sync=sync)
+            durable._create()
+            durable.commit()
+            durable.close()
+            shutil.copy2(path, path.with_name(path.name + ".json-backup"))
+            os.replace(fresh, path)  # atomic: FILE is the old JSON or the new database
+            durable = cls(cloud, path, sync=sync)
+            durable._load(into_cloud=False)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            raise StateFileError(_why(path, exc)) from None
         return durable
 
     def _create(self) -> None:
-        with self._db:
-            self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fleetsim_state', ?)",
-                             (STATE_FORMAT,))
+        """The schema and the format mark, in one transaction (a file is fleetsim's or empty)."""
+        self._db.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR REPLACE INTO meta VALUES "
+            f"('fleetsim_state', '{STATE_FORMAT}'); COMMIT;")
 
     def _load(self, into_cloud: bool = True) -> bool:
         """Read the file into the cloud (and the shadow); ``False`` when it holds no state yet."""
