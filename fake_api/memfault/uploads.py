@@ -134,11 +134,14 @@ class UploadsMixin:
         if not record["multipart"] or not 1 <= number <= record.get("part_count", 0):
             raise NotFoundError(f"Upload `{token}` has no part {number}")
         previous = record["parts"].get(str(number))
+        held = sum(p.get("size", 0) for n, p in record["parts"].items() if n != str(number))
+        if held + len(data) > MAX_UPLOAD_SIZE:
+            raise InvalidUsageError(f"Uploaded file is too big, max is {MAX_UPLOAD_SIZE}")
         if previous:
             self.cloud.blobs.delete(previous["blob_id"])
         meta = self.cloud.blobs.put(data)
         etag = f'"{meta["md5"]}"'
-        record["parts"][str(number)] = {"blob_id": meta["id"], "etag": etag}
+        record["parts"][str(number)] = {"blob_id": meta["id"], "etag": etag, "size": len(data)}
         return etag
 
     def complete_multipart(self, token: str, xml: bytes) -> dict:

@@ -307,3 +307,22 @@ def test_memfault_surrogate_bytes_outside_bodies_store_nothing(fleetsim, mf, whe
                                 timeout=TIMEOUT)
     _memfault_error(answer, 400)
     assert fleetsim.snapshot() == before
+
+
+def test_multipart_parts_together_are_bounded(fleetsim, api, mf, monkeypatch):
+    """Each part PUT may carry a whole request's worth of bytes: the parts of one upload hold at
+    most the upload limit together (a replaced part does not count twice)."""
+    from fake_api.memfault import uploads
+
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_SIZE", 10)
+    mf.record["multipart_part_size"] = 5
+    urls = api("POST", "/upload_multipart",
+               json={"kind": "OTA_PAYLOAD", "size": 10}).json()["data"]["part_urls"]
+    assert len(urls) == 2
+    assert requests.put(urls[0], data=b"x" * 8, timeout=TIMEOUT).status_code == 200
+    assert requests.put(urls[0], data=b"y" * 6, timeout=TIMEOUT).status_code == 200  # replaced
+    before = fleetsim.snapshot()
+    error = _memfault_error(requests.put(urls[1], data=b"z" * 5, timeout=TIMEOUT), 400)
+    assert "too big" in error["message"]
+    assert fleetsim.snapshot() == before
+    assert requests.put(urls[1], data=b"z" * 4, timeout=TIMEOUT).status_code == 200
