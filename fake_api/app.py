@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from .core import Cloud, Dialect, FleetsimError
 from .dialects import CONTROL, DIALECTS
-from .http import BODY_TIMEOUT, json_response, read_body
+from .http import BODY_DEADLINE, BODY_TIMEOUT, json_response, read_body
 
 log = logging.getLogger("fleetsim")
 
@@ -77,7 +77,8 @@ class FakeCloudApp(Flask):
 
     def preprocess_request(self) -> Any:
         """Read the body now, outside the lock (errors here render in the dialect's format)."""
-        read_body(self.config.get("FLEETSIM_BODY_TIMEOUT", BODY_TIMEOUT))
+        read_body(self.config.get("FLEETSIM_BODY_TIMEOUT", BODY_TIMEOUT),
+                  self.config.get("FLEETSIM_BODY_DEADLINE", BODY_DEADLINE))
         return super().preprocess_request()
 
     def dispatch_request(self) -> Any:  # type: ignore[override]

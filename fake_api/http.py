@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import socket
+import threading
+import time
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -14,10 +17,59 @@ from werkzeug.exceptions import ClientDisconnected
 from .core import jsontext
 from .core.errors import FleetsimError
 
-#: Seconds a client may leave the connection silent while it sends a body
-#: (``app.config["FLEETSIM_BODY_TIMEOUT"]`` overrides it).
+#: Seconds a client may leave the connection silent while it sends a body, and the most one body
+#: may take in all (``app.config["FLEETSIM_BODY_TIMEOUT"]`` and ``["FLEETSIM_BODY_DEADLINE"]``).
 BODY_TIMEOUT = 10.0
+BODY_DEADLINE = 120.0
 _CHUNK = 64 * 1024
+
+
+class _Overdue:
+    """One daemon thread that cuts the read side of connections whose body is overdue, so that
+    a client trickling a byte now and then cannot hold a thread forever (the blocked read then
+    ends, and the answer, a 408, can still be written)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: dict[int, tuple[float, socket.socket]] = {}
+        self._fired: set[int] = set()
+        self._tickets = itertools.count()
+        self._thread: Optional[threading.Thread] = None
+
+    def watch(self, sock: socket.socket, seconds: float) -> int:
+        with self._cond:
+            ticket = next(self._tickets)
+            self._pending[ticket] = (time.monotonic() + seconds, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fleetsim-body-deadline",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return ticket
+
+    def done(self, ticket: int) -> bool:
+        """Stop watching; ``True`` when the deadline had already cut the connection."""
+        with self._cond:
+            self._pending.pop(ticket, None)
+            fired = ticket in self._fired
+            self._fired.discard(ticket)
+            return fired
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                for ticket, (due, sock) in list(self._pending.items()):
+                    if due <= now:
+                        del self._pending[ticket]
+                        self._fired.add(ticket)
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RD)
+                due = min((d for d, _ in self._pending.values()), default=None)
+                self._cond.wait(None if due is None else max(0.0, due - now))
+
+
+_OVERDUE = _Overdue()
 
 
 def json_response(data: Any, status: int = 200, headers: Optional[dict[str, str]] = None) -> Response:
@@ -57,24 +109,30 @@ def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = di
     return data
 
 
-def read_body(timeout: float = BODY_TIMEOUT) -> bytes:
+def read_body(timeout: float = BODY_TIMEOUT, deadline: float = BODY_DEADLINE) -> bytes:
     """Read the whole request body now, bounded in time and size, and cache it for the routes.
 
     The app calls this before it takes the store's lock, so a client that sends its body slowly
     (or never) holds only its own connection. Routes keep using :func:`read_json` and
     ``request.get_data()``, which then return the cached bytes. A body that stalls for ``timeout``
-    seconds is a 408; one shorter than its ``Content-Length`` (the client closed) is a 400; one
-    over the app's ``MAX_CONTENT_LENGTH`` is a 413 (raised by werkzeug).
+    seconds, or is still arriving after ``deadline`` seconds, is a 408; one shorter than its
+    ``Content-Length`` (the client closed) is a 400; one over the app's ``MAX_CONTENT_LENGTH`` is
+    a 413 (raised by werkzeug).
     """
     cached = getattr(request, "_cached_data", None)
     if cached is not None:
         return cached
     stream = request.stream  # 413 here when Content-Length is over the limit
     sock = request.environ.get("werkzeug.socket")
-    previous = sock.gettimeout() if isinstance(sock, socket.socket) else None
-    if isinstance(sock, socket.socket):
+    if not isinstance(sock, socket.socket) or request.content_length == 0:
+        sock = None  # in-process (intercept, test client): the body is already in memory
+    ticket = None
+    if sock is not None:
+        previous = sock.gettimeout()
         sock.settimeout(timeout)
+        ticket = _OVERDUE.watch(sock, deadline)
     chunks: list[bytes] = []
+    failure: Optional[FleetsimError] = None
     try:
         while True:
             chunk = stream.read(_CHUNK)
@@ -83,14 +141,18 @@ def read_body(timeout: float = BODY_TIMEOUT) -> bytes:
             chunks.append(chunk)
     except ClientDisconnected as exc:
         if isinstance(exc.__context__, (TimeoutError, socket.timeout)):
-            raise FleetsimError(f"the request body stalled for {timeout:g} s", 408) from None
-        raise FleetsimError(
-            "the request body ended before its Content-Length "
-            f"({request.content_length} bytes)", 400) from None
+            failure = FleetsimError(f"the request body stalled for {timeout:g} s", 408)
+        else:
+            failure = FleetsimError("the request body ended before its Content-Length "
+                                    f"({request.content_length} bytes)", 400)
     finally:
-        if isinstance(sock, socket.socket):
+        if sock is not None and ticket is not None:
+            if _OVERDUE.done(ticket):  # whatever the read saw, the deadline cut it short
+                failure = FleetsimError(f"the request body took longer than {deadline:g} s", 408)
             with contextlib.suppress(OSError):
                 sock.settimeout(previous)
+    if failure is not None:
+        raise failure
     body = b"".join(chunks)
     # werkzeug's own cache for get_data(): the routes read these bytes, not the socket again.
     request._cached_data = body  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from typing import Iterator
@@ -86,3 +87,19 @@ def test_a_body_cut_short_is_a_400_and_changes_nothing(server):
     assert status == 400
     assert "Content-Length" in body["error"]["message"]
     assert requests.get(server.url + "/__fleetsim__/snapshot", timeout=5).json() == before
+
+
+def test_a_trickling_body_is_cut_at_the_deadline(server):
+    server.app.config["FLEETSIM_BODY_DEADLINE"] = 1.0
+    sock = _start_slow_request(server, "POST", "/__fleetsim__/faults", b"{")
+    try:
+        for _ in range(40):  # a byte every 0.1 s: never silent for the 1 s stall timeout
+            readable, _, _ = select.select([sock], [], [], 0.1)
+            if readable:
+                break  # the answer came
+            sock.sendall(b" ")
+        status, body = _answer(sock)
+    finally:
+        sock.close()
+    assert status == 408 and "longer than 1 s" in body["error"]["message"]
+    assert requests.get(server.url + "/__fleetsim__/faults", timeout=5).json() == {"faults": []}
