@@ -37,6 +37,9 @@ class Endpoint:
     query: Optional[dict] = None
     needs: str = "read"  #: the rule of the dialect's auth table that guards it
     mutating: bool = True
+    #: the status for a valid credential of *another* tenant where that tenant may call the
+    #: route too (Memfault's device side): None when it succeeds there as well
+    foreign: Optional[int] = None
 
     @property
     def name(self) -> str:
@@ -85,13 +88,7 @@ class Env:
 
     def fill(self, template: Any) -> Any:
         """``template`` with every ``{name}`` replaced by the world's value."""
-        if isinstance(template, str):
-            return template.format(**self.world.values)
-        if isinstance(template, list):
-            return [self.fill(v) for v in template]
-        if isinstance(template, dict):
-            return {k: self.fill(v) for k, v in template.items()}
-        return template
+        return _fill(template, self.world.values)
 
     def request(self, endpoint: Endpoint, credential: str, **override: Any) -> Any:
         """The table's request for ``endpoint`` with one credential kind (test-client response)."""
@@ -159,6 +156,16 @@ FL33T_ENDPOINTS = [
              needs="device.write"),
     Endpoint("DELETE", T + "/device/{spare_device}", 204, needs="device.write"),
     Endpoint("POST", T + "/device/{device}/checkin", 200, {"checkin": {"build_id": "{old}"}},
+             needs="device.checkin"),
+    # the routes of fl33t's older tools (builds nested under their train, the old update check)
+    Endpoint("POST", T + "/train/{train}/build", 201, {"build": {"version": "9.9", "md5sum": None}},
+             needs="build.create"),
+    Endpoint("GET", T + "/train/{train}/builds", mutating=False),
+    Endpoint("GET", T + "/train/{train}/build/{build}", mutating=False),
+    Endpoint("PUT", T + "/train/{train}/build/{build}", 204, {"build": {"version": "1.0.2"}},
+             needs="build.write"),
+    Endpoint("DELETE", T + "/train/{train}/build/{spare_build}", 204, needs="build.write"),
+    Endpoint("GET", T + "/device/{device}/build", 200, query={"installed_build_id": "{old}"},
              needs="device.checkin"),
 ]
 
@@ -252,6 +259,30 @@ P = "/api/v0/organizations/{org}/projects/{project}"
 LATEST = {"device_serial": "{new_serial}", "hardware_version": "evt", "software_type": "main",
           "current_version": "0.5.0"}
 
+DEVICE = {"device_serial": "{serial}", "hardware_version": "evt", "software_type": "main",
+          "software_version": "1.0.0"}
+#: commit path -> a commit body that succeeds once the world has an upload of that kind
+FILE_COMMITS: dict[str, dict] = {
+    "symbols": {"file": {"token": "{upload_symbols}", "name": "app.elf"},
+                "software_version": {"version": "1.0.0", "software_type": "main"}},
+    "sboms": {"file": {"token": "{upload_sboms}"}, "software_type": "main",
+              "software_version": "2.0.0"},
+    "coredumps": {"file": {"token": "{upload_coredumps}"}, "device_serial": "{serial}"},
+    "elf_coredumps": {"file": {"token": "{upload_elf_coredumps}"}, "device": DEVICE},
+    "mar": {"file": {"token": "{upload_mar}"}, **DEVICE},
+    "bugreports": {"file": {"token": "{upload_bugreports}", "name": "bugreport.zip"}},
+    "custom-data-recording": {"file": {"token": "{upload_custom_data_recording}"},
+                              "start_time": "2026-01-01T00:00:00Z", "duration_secs": 5,
+                              "mimetypes": ["text/plain"], "reason": "why", "device": DEVICE},
+    "qc/x": {"file": {"token": "{upload_qc_x}"}, "device_serial": "{serial}",
+             "hardware_version": "evt", "trace_attributes": [{"string_key": "k", "value": 1}]},
+}
+
+
+def _key(path: str) -> str:
+    return path.replace("/", "_").replace("-", "_")
+
+
 MEMFAULT_ENDPOINTS = [
     Endpoint("GET", P, mutating=False),
     Endpoint("GET", P + "/api_key", mutating=False),
@@ -313,6 +344,15 @@ MEMFAULT_ENDPOINTS = [
     Endpoint("PATCH", P + "/deployments/{deployment}", body={"extra_info": {"k": "v"}},
              needs="manage"),
     Endpoint("DELETE", P + "/deployments/{deployment}", 204, needs="manage"),
+    # the other uploads (symbols, SBOMs, coredumps, ...): commit, list, one file
+    *[endpoint for path, body in FILE_COMMITS.items() for endpoint in (
+        Endpoint("POST", f"{P}/{path}", body=body, needs="manage"),
+        Endpoint("GET", f"{P}/{path}", mutating=False),
+        Endpoint("GET", f"{P}/{path}/{{file_{_key(path)}}}", mutating=False))],
+    Endpoint("GET", P + "/symbols-by-gnu-build-id/{build_id}", mutating=False),
+    Endpoint("POST", "/api/v0/upload", body={"kind": "COREDUMP", "size": 3}, needs="device"),
+    Endpoint("POST", "/api/v0/upload/{device_kind}", body=FILE_COMMITS["coredumps"], needs="device",
+             foreign=400),  # the token belongs to the first project
     # device side (Memfault-Project-Key); the OTA check records and may create the device
     Endpoint("GET", "/api/v0/releases/latest", query=LATEST, needs="device"),
     Endpoint("GET", "/api/v0/releases/latest/url", query=LATEST, needs="device"),
@@ -343,9 +383,20 @@ def seed_memfault(cloud: Cloud) -> World:
     deployment = s.deploy(p, "1.0.0")
     s.release(other, "1.0.0")  # another tenant, with a release its devices are offered
     s.deploy(other, "1.0.0")
+    files: dict[str, str] = {}
     with cloud.store.lock:
         upload = backend.prepare_upload(p.record, {"kind": "OTA_PAYLOAD", "size": 3}, BASE)
         stored = backend.store_upload(upload["token"], b"abc", "application/octet-stream")
+        names = {"org": p.org, "project": p.project, "serial": "D1"}
+        for path, body in FILE_COMMITS.items():
+            # one committed file of each kind, and one upload waiting for its commit
+            committed = _file_upload(backend, p.record, path, first=True)
+            filled = _fill(body, dict(names, **{f"upload_{_key(path)}": committed}))
+            if path == "sboms":
+                filled["software_version"] = "1.0.0"
+            record = backend.commit_file(p.record, path, filled, via="management")
+            files[f"file_{_key(path)}"] = str(record["id"])
+            files[f"upload_{_key(path)}"] = _file_upload(backend, p.record, path, first=False)
 
     def basic(user: str, secret: str) -> dict[str, str]:
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
@@ -366,13 +417,47 @@ def seed_memfault(cloud: Cloud) -> World:
               "new_serial": "D-NEW", "hardware": "evt", "spare_hardware": "proto",
               "software_type": "main", "cohort": "beta", "release": "1.0.0",
               "spare_release": "0.5.0", "deployment": str(deployment["id"]),
-              "upload": upload["token"], "upload_md5": stored["md5"]}
+              "upload": upload["token"], "upload_md5": stored["md5"],
+              "build_id": SYMBOLS_BUILD_ID.hex(), "device_kind": "coredump", **files}
     return World(values, credentials)
+
+
+SYMBOLS_BUILD_ID = bytes(range(20))
+
+
+def _file_upload(backend: Any, project: dict, path: str, *, first: bool) -> str:
+    """A prepared upload of the kind ``path`` commits, with bytes that commit will accept."""
+    from fake_api.memfault.artifacts import KINDS
+
+    from ..dialects.memfault.elf_maker import ET_CORE, make_elf
+
+    if path == "symbols":  # the GNU build id tells symbol files apart
+        data = make_elf(SYMBOLS_BUILD_ID if first else bytes(range(1, 21)))
+    elif path == "elf_coredumps":
+        data = make_elf(e_type=ET_CORE, text=b"\x90" * (16 if first else 24))
+    else:
+        data = f"{path} {'one' if first else 'two'}".encode()
+    prepared = backend.prepare_upload(project, {"kind": KINDS[path][0], "size": len(data)}, BASE)
+    backend.store_upload(prepared["token"], data, "application/octet-stream")
+    return prepared["token"]
+
+
+def _fill(template: Any, values: dict[str, str]) -> Any:
+    """``template`` with every ``{name}`` in its strings replaced by ``values[name]``."""
+    if isinstance(template, str):
+        return template.format(**values)
+    if isinstance(template, list):
+        return [_fill(v, values) for v in template]
+    if isinstance(template, dict):
+        return {k: _fill(v, values) for k, v in template.items()}
+    return template
 
 
 def memfault_expected(endpoint: Endpoint, credential: str) -> int:
     if endpoint.needs == "device":
         # device endpoints take a project key (another project's key speaks for that project)
+        if credential == "other_project_key" and endpoint.foreign is not None:
+            return endpoint.foreign
         return endpoint.ok if credential in ("project_key", "other_project_key") else 403
     if credential in ("none", "wrong", "malformed", "project_key", "other_project_key"):
         return 401
