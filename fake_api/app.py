@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from .core import Cloud, Dialect, FleetsimError
 from .dialects import CONTROL, DIALECTS
-from .http import BODY_DEADLINE, BODY_TIMEOUT, json_response, read_body
+from .http import BODY_DEADLINE, BODY_TIMEOUT, empty, json_response, read_body
 
 log = logging.getLogger("fleetsim")
 
@@ -146,7 +146,7 @@ def make_body_response(body: Any, status: int, headers: dict[str, str]) -> Respo
     if isinstance(body, (dict, list)):
         return json_response(body, status, headers)
     if body is None or (isinstance(body, (bytes, str)) and not body):
-        return Response(b"", status=status, headers=headers)
+        return empty(status, headers)
     mimetype = headers.pop("Content-Type", None) or "text/plain"
     return Response(body, status=status, headers=headers, mimetype=mimetype)
 

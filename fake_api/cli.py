@@ -72,11 +72,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
     from .app import create_app
     from .core import Clock, Cloud
     from .core.persist import Durable, StateFileError
+    from .serving import make_fleetsim_server
 
     token = control_token(args.host, args.control_token)
     if token is False:
@@ -87,7 +86,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(cloud)
     app.config["FLEETSIM_CONTROL_TOKEN"] = token or None
     try:
-        server = make_server(args.host, args.port, app, threaded=True)
+        server = make_fleetsim_server(args.host, args.port, app)
     except OSError as exc:
         print(f"fleetsim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

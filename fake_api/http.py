@@ -78,12 +78,14 @@ def json_response(data: Any, status: int = 200, headers: Optional[dict[str, str]
     return Response(jsontext.dumps(data), status=status, headers=headers, mimetype="application/json")
 
 
+class _Bodiless(Response):
+    """A response without a body has no media type (Flask's default would be ``text/html``)."""
+
+    default_mimetype = None
+
+
 def empty(status: int = 204, headers: Optional[dict[str, str]] = None) -> Response:
-    """An answer without a body, and so without a ``Content-Type`` (Flask's default would
-    claim ``text/html``)."""
-    response = Response(b"", status=status, headers=headers)
-    response.headers.pop("Content-Type", None)
-    return response
+    return _Bodiless(b"", status=status, headers=headers)
 
 
 def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = dict) -> Any:
