@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -29,7 +31,14 @@ def _parser() -> argparse.ArgumentParser:
                             f"shipped: {', '.join(scenarios.available())}")
     serve.add_argument("--empty", action="store_true", help="start with no scenario at all")
     serve.add_argument("--state", type=Path, metavar="FILE",
-                       help="load state from FILE at start if it exists, save it there on shutdown")
+                       help="keep the state in FILE (SQLite), committed after every request; "
+                            "loaded at start if it exists (an old JSON state file is converted)")
+    serve.add_argument("--state-sync", choices=("normal", "full"), default="normal",
+                       help="normal: survives a killed process (default); full: also fsyncs every "
+                            "write, to survive power loss")
+    serve.add_argument("--control-token", metavar="TOKEN",
+                       help="require TOKEN on /__fleetsim__/ (one is generated when --host is not "
+                            "loopback; an empty TOKEN is refused there)")
     serve.add_argument("--virtual-clock", action="store_true",
                        help="freeze time; move it with POST /__fleetsim__/clock (default: real time)")
 
@@ -65,10 +74,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .core import Clock, Cloud
+    from .core.persist import Durable, StateFileError
     from .serving import make_fleetsim_server
 
+    token = control_token(args.host, args.control_token)
+    if token is False:
+        print(f"fleetsim: refusing to expose the control plane on {args.host} without a token; "
+              "drop --control-token '' or listen on 127.0.0.1", file=sys.stderr)
+        return 2
     cloud = Cloud(seed=args.seed, clock=Clock(virtual=args.virtual_clock))
     app = create_app(cloud)
+    app.config["FLEETSIM_CONTROL_TOKEN"] = token or None
     try:
         server = make_fleetsim_server(args.host, args.port, app)
     except OSError as exc:
@@ -77,22 +93,38 @@ def serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{server.port}"
 
     seeded: dict[str, Any] = {}
+    durable: Optional[Durable] = None
     try:
-        if args.state is not None and args.state.is_file():
-            cloud.restore(json.loads(args.state.read_text(encoding="utf-8")))
-            print(f"fleetsim: state loaded from {args.state}")
-        elif not args.empty:
+        state = "new"
+        if args.state is not None:
+            durable, state = Durable.open(cloud, args.state, sync=args.state_sync)
+            if state == "converted":
+                print(f"fleetsim: converted the JSON state file {args.state} to SQLite "
+                      f"(the JSON is kept as {args.state}.json-backup)")
+            elif state == "loaded":
+                print(f"fleetsim: state loaded from {args.state}")
+        if state == "new" and not args.empty:
             for name in args.scenario or ["default"]:
                 seeded[name] = scenarios.load(cloud, name, url, app.dialects)
-    except (scenarios.ScenarioError, ValueError) as exc:
+        if durable is not None:
+            durable.commit()
+            cloud.durable = durable
+    except (scenarios.ScenarioError, StateFileError, ValueError) as exc:
         print(f"fleetsim: {exc}", file=sys.stderr)
+        if durable is not None:
+            durable.close()
         server.server_close()
         return 1
 
     print(f"fleetsim {__version__} serving on {url}", flush=True)
     print(f"  dialects: {', '.join(d.name for d in app.dialects)}")
     print(f"  control plane: {url}/__fleetsim__/  (health: {url}/__fleetsim__/health)")
+    if token:
+        print(f"  control token: {token}  (send 'Authorization: Bearer <token>' or "
+              "'X-Fleetsim-Token: <token>' to /__fleetsim__/; the dashboard takes ?token=)")
     print(f"  clock: {'virtual' if cloud.clock.virtual else 'real'}, seed {cloud.seed}")
+    if durable is not None:
+        print(f"  state: {args.state} (every write committed before it is answered)")
     if seeded:
         print("  seeded credentials:")
         print("    " + json.dumps(seeded, indent=2).replace("\n", "\n    "))
@@ -108,12 +140,38 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # Every write is already in the file: a second Ctrl+C here cannot lose anything, and
+        # is ignored so that the file is closed cleanly.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.server_close()
-        if args.state is not None:
-            args.state.parent.mkdir(parents=True, exist_ok=True)
-            args.state.write_text(json.dumps(cloud.snapshot()), encoding="utf-8")
-            print(f"fleetsim: state saved to {args.state}", flush=True)
+        if durable is not None:
+            with cloud.store.lock:
+                durable.commit()
+                durable.close()
+            print(f"fleetsim: state is in {args.state}", flush=True)
     return 0
+
+
+def control_token(host: str, given: Optional[str]) -> str | None | bool:
+    """The control-plane token: ``given`` if any; a fresh one when ``host`` is not loopback;
+    ``None`` on loopback; ``False`` for an explicitly empty token on a non-loopback host."""
+    if given is not None:
+        if given.strip():
+            return given.strip()
+        return None if is_loopback(host) else False
+    if is_loopback(host):
+        return None
+    return secrets.token_urlsafe(24)  # not from the seed: it guards the fake, it is not fake data
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
 
 
 def _print_balena_hints(url: str, seeded: dict[str, Any]) -> None:
