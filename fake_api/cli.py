@@ -186,14 +186,14 @@ def serve(args: argparse.Namespace) -> int:
         server.server_close()
         return 1
 
-    # What every scenario in the state seeded: after a --state restart too.
-    _print_banner(_banner(url, app, cloud, scenarios.loaded(cloud)), args.json)
-
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Before the banner: whoever reads it may stop the server at once.
     signal.signal(signal.SIGTERM, _stop)
     try:
+        # What every scenario in the state seeded: after a --state restart too.
+        _print_banner(_banner(url, app, cloud, scenarios.loaded(cloud)), args.json)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
