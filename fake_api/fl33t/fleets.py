@@ -142,7 +142,10 @@ class FleetRules(BackendBase):
         target = self._target(fleet) if fleet is not None else None
         if not checkin.is_due(target, installed):
             return None
-        assert target is not None
+        assert target is not None and fleet is not None
+        if not fleet.get("build_id") and installed is not None and not checkin.moves_forward(
+                target, self.builds.get(key(team_id, installed))):
+            return None
         return {"build": self.build_view(target, base_url)}
 
     # -- fleets ------------------------------------------------------------------------------
@@ -158,13 +161,12 @@ class FleetRules(BackendBase):
 
     def create_fleet(self, actor: dict, team_id: str, body: Any,
                      fleet_id: Optional[str] = None) -> dict:
-        """``train_id`` and ``unreleased`` are required (the docs and the client's model disagree
-        on the default of ``unreleased``, and the client always sends it)."""
+        """``train_id`` is required; ``unreleased`` defaults to false, as fl33t's model docs
+        say ("*default: false*"; the Python client's own model default of true never reaches
+        the server, since the client always sends the field)."""
         self.require(actor, "fleet.write")
         data = envelope(body, "fleet")
         train_id = self._train_ref(team_id, data.get("train_id"))
-        if "unreleased" not in data:
-            raise BadRequest("'unreleased' is required (true: auto-update to unreleased builds)")
         record = {
             "team_id": team_id,
             "train_id": train_id,

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
 
 from ..http import base_url, empty, json_response, read_json, send_bytes
+from . import routes_legacy
 from .models import Fl33tBackend
 
 #: model -> (privilege for reads, privilege for create, privilege for update/delete)
@@ -115,4 +116,5 @@ def make_blueprint(backend: Fl33tBackend) -> Blueprint:
         found = backend.download(team_id, build_id, request.args)
         return send_bytes(found["data"], filename=found["filename"], etag=found["md5"])
 
+    routes_legacy.add_routes(bp, backend, actor)
     return bp

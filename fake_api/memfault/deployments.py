@@ -5,21 +5,27 @@
   (``done`` once the percentage reaches 100).
 * ``DELETE`` deactivates: status ``cancelled``; the record stays, so history lists it.
 
-Staged membership is ``core.rollout.in_rollout(device_serial, salt, percent)`` with the salt
-``memfault:{cohort id}:{release id}``: stable across polls and runs, and because the salt belongs
-to the release-in-cohort rather than to one deployment record, re-deploying the same release to
-the same cohort with a higher percentage (a new POST or a PATCH) only ever adds devices.
+Staged membership follows Memfault's "a random subset of its devices (amounting to the selected
+rollout percentage) will be marked as staged": at activation the cohort's devices are ranked by a
+seeded hash (``core.rollout.bucket`` of the serial, salted with the seed, cohort and release) and
+exactly the rounded share (half up) of them is staged. Membership is a flag per device in the
+deployment (``staged: {serial: bool}``), so an OTA check costs one lookup. It is sticky: raising
+the percentage (PATCH, or a new POST of the same release to the same cohort) stages the next
+devices of the ranking, never unstages one; lowering it is refused. A device that joins the
+cohort later (or was not in it at activation) is decided once, at its first OTA check: staged
+with a seeded chance that keeps the staged count within one device of the percentage of every
+device the rollout has decided.
 
 Deploying a release to a cohort where it is already active replaces the older deployment (which
-becomes ``cancelled``), so there is at most one active deployment per release and cohort, as
-``memfault deploy-release --deactivate`` expects.
+becomes ``cancelled``, its staged devices carried over), so there is at most one active
+deployment per release and cohort, as ``memfault deploy-release --deactivate`` expects.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..core.rollout import in_rollout
+from ..core.rollout import bucket
 from .errors import InvalidUsageError, NotFoundError
 from .util import (
     Query,
@@ -42,15 +48,48 @@ class DeploymentsMixin:
 
     deployments: dict
 
-    @staticmethod
-    def rollout_salt(deployment: dict) -> str:
-        return f"memfault:{deployment['cohort_id']}:{deployment['release_id']}"
+    def rollout_salt(self, deployment: dict) -> str:
+        return f"memfault:{self.ids.seed}:{deployment['cohort_id']}:{deployment['release_id']}"
 
     def is_staged(self, deployment: dict, serial: str) -> bool:
-        """Whether the device receives this deployment (always, for ``normal``)."""
+        """Whether the device receives this deployment (always, for ``normal``). O(1)."""
         if deployment["type"] == "normal":
             return True
-        return in_rollout(serial, self.rollout_salt(deployment), deployment["rollout_percent"])
+        staged = deployment.setdefault("staged", {})
+        decided = staged.get(serial)
+        if decided is None:
+            decided = self._decide_late(deployment, serial)
+        return decided
+
+    def _decide_late(self, deployment: dict, serial: str) -> bool:
+        """A device the rollout has not decided yet: staged when a seeded draw falls under what
+        keeps the staged count within one device of the percentage of all decided devices."""
+        staged = deployment["staged"]
+        count = deployment.get("staged_count", 0)
+        due = deployment["rollout_percent"] * (len(staged) + 1) / 100 - count
+        chosen = bucket(serial, self.rollout_salt(deployment)) / 100 < due
+        staged[serial] = chosen
+        deployment["staged_count"] = count + int(chosen)
+        return chosen
+
+    def _stage(self, project: dict, deployment: dict) -> None:
+        """Stage the rounded share of the cohort's current devices, first in the seeded ranking
+        (devices staged before stay staged)."""
+        cohort = next((c for c in self.cohorts.values() if c["id"] == deployment["cohort_id"]),
+                      None)
+        members = [d["device_serial"] for d in self.project_devices(project)
+                   if cohort is not None and d["cohort"] == cohort["slug"]]
+        staged = deployment.setdefault("staged", {})
+        target = (deployment["rollout_percent"] * len(members) + 50) // 100
+        have = sum(1 for serial in members if staged.get(serial))
+        salt = self.rollout_salt(deployment)
+        waiting = sorted((s for s in members if not staged.get(s)),
+                         key=lambda s: (bucket(s, salt), s))
+        for serial in waiting[:max(0, target - have)]:
+            staged[serial] = True
+        for serial in waiting[max(0, target - have):]:
+            staged[serial] = False
+        deployment["staged_count"] = sum(1 for v in staged.values() if v)
 
     def create_deployment(self, project: dict, body: dict, deployer: dict) -> dict:
         reject_unknown(body, ("type", "release", "cohort", "rollout_percent", "extra_info"))
@@ -65,9 +104,11 @@ class DeploymentsMixin:
         extra_info = optional_mapping(body.get("extra_info"), "extra_info")
         release = self.get_release(project, body["release"])
         cohort = self.get_cohort(project, body["cohort"])
+        carried: dict = {}
         for previous in self.deployments.values():
             if (previous["release_id"], previous["cohort_id"]) == (release["id"], cohort["id"]) \
                     and previous["status"] in ACTIVE:
+                carried.update({s: True for s, v in previous.get("staged", {}).items() if v})
                 self.deactivate(previous)
         now = self.now()
         record = {
@@ -77,13 +118,17 @@ class DeploymentsMixin:
             "deployer": dict(deployer), "extra_info": extra_info,
             "created_date": now, "updated_date": now, "deployed_date": now,
         }
+        if kind == "staged_rollout":
+            record["staged"] = carried
+            self._stage(project, record)
         self.deployments[str(record["id"])] = record
         return record
 
     @staticmethod
     def _percent(value: Any, kind: str) -> Optional[int]:
         if kind == "normal":
-            if value not in (None, 100):
+            # 0 is how a normal deployment renders (Memfault's example), so it may come back
+            if value not in (None, 0, 100):
                 raise field_error("rollout_percent", "Only a staged_rollout has a percentage.")
             return None
         if value is None:
@@ -115,11 +160,16 @@ class DeploymentsMixin:
                 raise InvalidUsageError(
                     "Only an active staged_rollout deployment has a percentage to change")
             percent = self._percent(body["rollout_percent"], "staged_rollout")
+            if percent < deployment["rollout_percent"]:
+                raise field_error("rollout_percent", "A staged rollout can only grow; deactivate "
+                                  "it to stop it.")
             changes["rollout_percent"] = percent
             changes["status"] = self._status("staged_rollout", percent)
         if changes:
             deployment.update(changes)
             deployment["updated_date"] = self.now()
+            if "rollout_percent" in changes:
+                self._stage(self.projects[str(deployment["project_id"])], deployment)
         return deployment
 
     def deactivate(self, deployment: dict) -> None:

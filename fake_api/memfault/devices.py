@@ -148,28 +148,31 @@ class DevicesMixin:
         return [d for d in self.devices.values() if d["project_id"] == project["id"]]
 
     def create_device(self, project: dict, body: dict) -> dict:
-        """``POST .../devices``: ``device_serial``, ``owner_ref`` and ``hardware_version`` are all
-        required (the Devices reference marks them so); 409 when the serial exists."""
+        """``POST .../devices``: ``device_serial`` and ``hardware_version`` are required;
+        ``owner_ref`` defaults to ``""`` and a new hardware version is created, as Memfault's
+        "Adding a Device to a Cohort" tutorial shows (its capture beats the reference's
+        "Required" on ``owner_ref``); 409 when the serial exists."""
         reject_unknown(body, DEVICE_FIELDS)
         problems: dict[str, list[str]] = {}
-        for field in ("device_serial", "owner_ref", "hardware_version"):
+        for field in ("device_serial", "hardware_version"):
             if body.get(field) is None:
                 problems[field] = ["Missing data for required field."]
         if problems:
             raise InvalidUsageError(problems)
         serial = check_serial(body["device_serial"])
-        owner_ref = require_str(body["owner_ref"], "owner_ref")
+        owner_ref = optional_str(body.get("owner_ref"), "owner_ref", "")
         hardware_version = check_hardware_version(body["hardware_version"])
-        self.get_hardware_version(project, hardware_version)
         cohort = self.get_cohort(project, body["cohort"]) if body.get("cohort") is not None \
             else self.get_cohort(project, DEFAULT_COHORT)
         if self.device(project, serial) is not None:
             raise ConflictError(f"Device with serial `{serial}` already exists")
+        if self.hardware_version(project, hardware_version) is None:
+            self.create_hardware_version(project, hardware_version)
         return self.add_device(project, serial, hardware_version, owner_ref=owner_ref,
                                cohort=cohort["slug"])
 
     def add_device(self, project: dict, serial: str, hardware_version: Optional[str], *,
-                   owner_ref: Optional[str] = None, cohort: str = DEFAULT_COHORT) -> dict:
+                   owner_ref: str = "", cohort: str = DEFAULT_COHORT) -> dict:
         """Store a device (no checks): what creation, auto-creation and seeding share."""
         now = self.now()
         record = {
@@ -188,7 +191,7 @@ class DevicesMixin:
         reject_unknown(body, DEVICE_PATCH_FIELDS)
         changes: dict[str, Any] = {}
         if "owner_ref" in body:
-            changes["owner_ref"] = require_str(body["owner_ref"], "owner_ref")
+            changes["owner_ref"] = optional_str(body["owner_ref"], "owner_ref", "")
         for field in ("nickname", "description"):
             if field in body:
                 changes[field] = optional_str(body[field], field)

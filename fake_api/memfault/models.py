@@ -2,8 +2,9 @@
 
 ``auth`` (tenants, credentials), ``catalog`` (hardware versions, software types/versions),
 ``devices`` (devices, cohorts), ``attributes``, ``uploads`` (prepared uploads, signed storage),
-``releases`` (releases, artifacts, OTA payload commits), ``deployments`` and ``ota`` (the OTA
-check's precedence rule, chunks). Every record is a plain JSON-able dict in a store table.
+``releases`` (releases, artifacts, OTA payload commits), ``deployments``, ``ota`` (the OTA
+check's precedence rule, chunks) and ``artifacts`` (symbols, SBOMs, coredumps and other uploads).
+Every record is a plain JSON-able dict in a store table.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..core.clock import parse_when
 from ..core.rollout import release_key
+from .artifacts import ArtifactsMixin
 from .attributes import AttributesMixin
 from .auth import TenancyMixin
 from .catalog import CatalogMixin
@@ -24,11 +26,11 @@ from .uploads import UploadsMixin
 
 TABLES = ("orgs", "projects", "users", "org_tokens", "hardware_versions", "software_types",
           "software_versions", "cohorts", "devices", "custom_metrics", "attribute_states",
-          "uploads", "releases", "artifacts", "deployments", "chunks")
+          "uploads", "releases", "artifacts", "deployments", "chunks", "files")
 
 
 class MemfaultBackend(TenancyMixin, CatalogMixin, DevicesMixin, AttributesMixin, UploadsMixin,
-                      ReleasesMixin, DeploymentsMixin, OtaMixin):
+                      ReleasesMixin, DeploymentsMixin, OtaMixin, ArtifactsMixin):
     """All Memfault state of one fake cloud. Tables are named ``memfault.<name>``."""
 
     def __init__(self, cloud: Any) -> None:
@@ -52,5 +54,6 @@ class MemfaultBackend(TenancyMixin, CatalogMixin, DevicesMixin, AttributesMixin,
         return release_key(version)
 
     def after_project_created(self, project: dict) -> None:
-        """Every project has a ``default`` cohort, which holds every device not put elsewhere."""
-        self.create_cohort(project, "Default", DEFAULT_COHORT)
+        """Every project has a ``default`` cohort, which holds every device not put elsewhere
+        (named ``default`` too, as Memfault's tutorial responses show it)."""
+        self.create_cohort(project, DEFAULT_COHORT, DEFAULT_COHORT)

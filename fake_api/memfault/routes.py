@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..http import base_url, empty, json_response, read_json
-from . import routes_device
+from . import routes_artifacts, routes_device
 from .errors import InvalidUsageError
 
 P = "/api/v0/organizations/<org>/projects/<project>"
@@ -291,4 +291,5 @@ def make_blueprint(backend: Any) -> Blueprint:
         return empty(204)
 
     routes_device.add_routes(bp, backend)
+    routes_artifacts.add_routes(bp, backend, proj)
     return bp

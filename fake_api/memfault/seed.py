@@ -62,17 +62,29 @@ class MemfaultSeeder:
 
     @_locked
     def project(self, org: str = "acme", project: str = "smart-sink", *,
-                max_ota_upload_size: int = 0, multipart_part_size: int = 5 * 1024 * 1024,
+                max_ota_upload_size: Optional[int] = None,
+                multipart_part_size: Optional[int] = None,
                 user_email: str = "dev@example.com", org_token: Optional[str] = None,
                 project_key: Optional[str] = None) -> MemfaultProject:
-        """An org + project with credentials (the existing one if those slugs are taken)."""
+        """An org + project with credentials. When those slugs are taken (the ``memfault_cli``
+        fixture makes ``acme/smart-sink`` first), the existing project is returned with the
+        settings given here applied to it; a different ``project_key`` is a ``ValueError``."""
         b = self.backend
         org_record = b.org_by_slug(org) or b.create_org(org)
-        existing = next((p for p in b.projects.values()
-                         if p["org_id"] == org_record["id"] and p["slug"] == project), None)
-        record = existing or b.create_project(
-            org_record, project, max_ota_upload_size=max_ota_upload_size,
-            multipart_part_size=multipart_part_size, api_key=project_key)
+        record = next((p for p in b.projects.values()
+                       if p["org_id"] == org_record["id"] and p["slug"] == project), None)
+        if record is None:
+            record = b.create_project(
+                org_record, project, max_ota_upload_size=max_ota_upload_size or 0,
+                multipart_part_size=multipart_part_size or 5 * 1024 * 1024, api_key=project_key)
+        else:
+            if project_key is not None and project_key != record["api_key"]:
+                raise ValueError(f"project {org}/{project} exists with another project key "
+                                 f"({record['api_key']!r}); a project has one key")
+            if max_ota_upload_size is not None:
+                record["max_ota_upload_size"] = int(max_ota_upload_size)
+            if multipart_part_size is not None:
+                record["multipart_part_size"] = max(1, int(multipart_part_size))
         token = next((t for t in b.org_tokens.values() if t["org_id"] == org_record["id"]
                       and (org_token is None or t["token"] == org_token)), None)
         token = token or b.create_org_token(org_record, token=org_token)
@@ -109,7 +121,7 @@ class MemfaultSeeder:
         self.hardware_version(p, hardware_version, software_type)
         b.get_cohort(p, cohort)
         device = b.create_device(p, {"device_serial": serial, "hardware_version": hardware_version,
-                                     "owner_ref": owner_ref or f"owner-{serial}",
+                                     "owner_ref": owner_ref or "",
                                      "cohort": cohort})
         if current_version:
             b.software_type(p, software_type, create=True)
@@ -194,7 +206,7 @@ def load_scenario(seeder: MemfaultSeeder, section: Any) -> dict:
 
 def _load_project(seeder: MemfaultSeeder, spec: dict) -> dict:
     handle = seeder.project(spec.get("org", "acme"), spec.get("project", "smart-sink"),
-                            max_ota_upload_size=spec.get("max_ota_upload_size", 0),
+                            max_ota_upload_size=spec.get("max_ota_upload_size"),
                             org_token=spec.get("org_token"), project_key=spec.get("project_key"),
                             user_email=spec.get("user_email", "dev@example.com"))
     for hw in spec.get("hardware_versions", []):

@@ -35,8 +35,10 @@ class UploadsMixin:
     def prepare_upload(self, project: dict, body: dict, base_url: str, *,
                        multipart: bool = False, device_side: bool = False) -> dict:
         """Register an upload; returns the ``data`` object the CLI reads."""
-        kind = body.get("kind", "OTA_PAYLOAD" if not device_side else "COREDUMP")
-        if kind not in UPLOAD_KINDS:
+        # A device may prepare an upload without a kind (memfaultd sends only ``size`` and
+        # ``device``): the commit it makes then says what the file is.
+        kind = body.get("kind", None if device_side else "OTA_PAYLOAD")
+        if kind is not None and kind not in UPLOAD_KINDS:
             raise field_error("kind", f"Must be one of: {', '.join(UPLOAD_KINDS)}.")
         size = body.get("size")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
@@ -139,7 +141,8 @@ class UploadsMixin:
         if not isinstance(token, str) or not token:
             raise InvalidUsageError({"file": {"token": ["Missing data for required field."]}})
         record = self.uploads.get(token)
-        if record is None or record["project_id"] != project["id"] or record["kind"] != kind:
+        if record is None or record["project_id"] != project["id"] or \
+                record["kind"] not in (kind, None):
             raise InvalidUsageError({"file": {"token": ["Invalid upload token."]}})
         if not record["blob_id"]:
             raise InvalidUsageError({"file": {"token": ["Nothing was uploaded for this token."]}})

@@ -134,7 +134,6 @@ BAD_BODIES = [
     ("POST", "/train", '{"train": {"name": 5}}'),
     ("POST", "/train", ""),
     ("POST", "/fleet", '{"fleet": {"train_id": "nope", "unreleased": true}}'),
-    ("POST", "/fleet", '{"fleet": {"train_id": "T"}}'),
     ("POST", "/fleet", '{"fleet": {"train_id": "T", "unreleased": "yes"}}'),
     ("POST", "/build", '{"build": {"train_id": "T", "version": ""}}'),
     ("POST", "/build", '{"build": {"train_id": "T", "version": "1", "md5sum": "xyz"}}'),

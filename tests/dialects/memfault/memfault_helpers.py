@@ -30,6 +30,9 @@ class Api:
     def patch(self, path: str, **kw: Any) -> requests.Response:
         return self.session.patch(self.url(path), **kw)
 
+    def head(self, path: str, **kw: Any) -> requests.Response:
+        return self.session.head(self.url(path), **kw)
+
     def delete(self, path: str, **kw: Any) -> requests.Response:
         return self.session.delete(self.url(path), **kw)
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 
+import pytest
 import requests
 
 from .memfault_helpers import Api
@@ -189,3 +190,22 @@ def test_cli_with_user_api_key_basic_auth(memfault_cli, fleetsim):
                           "--release-version", "1.0.0", "--cohort", "default"],
                          capture_output=True, text=True, env=env)
     assert bad.returncode != 0 and "401" in bad.stderr
+
+
+def test_project_settings_apply_to_the_project_the_fixture_made(memfault_cli, fleetsim, tmp_path):
+    """``fleetsim.memfault.project(...)`` after ``memfault_cli`` made the project updates it
+    (it used to ignore the arguments silently)."""
+    project = fleetsim.memfault.project(max_ota_upload_size=10_000, multipart_part_size=1024)
+    assert project.project_key == memfault_cli.project.project_key
+    result = memfault_cli(
+        "upload-ota-payload", "--hardware-version", "evt", "--software-type", "main",
+        "--software-version", "3.0.0", str(_payload(tmp_path)),
+    )
+    assert result.returncode == 0, result.stderr
+    paths = [e.path for e in fleetsim.journal if e.dialect == "memfault"]
+    assert any(p.endswith("/upload_multipart") for p in paths)
+    assert sum("/parts/" in p for p in paths) == 3
+    # a plain call later changes nothing; a different project key is refused loudly
+    assert fleetsim.memfault.project().record["max_ota_upload_size"] == 10_000
+    with pytest.raises(ValueError, match="another project key"):
+        fleetsim.memfault.project(project_key="f" * 32)

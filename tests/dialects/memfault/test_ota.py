@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fake_api.core.rollout import in_rollout
-
 from .memfault_helpers import Api, assert_error
 
 
@@ -103,24 +101,29 @@ def test_moving_a_device_between_cohorts_changes_its_offer(fleetsim, mf, api, de
 
 def test_staged_rollout_is_deterministic_sticky_and_only_grows(fleetsim, mf, api, device):
     seed = fleetsim.memfault
-    release = seed.release(mf, "2.0.0")
-    deployment = seed.deploy(mf, "2.0.0", rollout_percent=25)
+    seed.release(mf, "2.0.0")
     serials = [f"SINK-{n:04d}" for n in range(200)]
-    salt = f"memfault:{deployment['cohort_id']}:{release['id']}"
+    seed.devices(mf, serials[:100])           # 100 devices in the cohort at activation
+    deployment = seed.deploy(mf, "2.0.0", rollout_percent=25)
 
-    def offered() -> set[str]:
-        return {s for s in serials if device(s).latest_version("1.0.0") == "2.0.0"}
+    def offered(among=serials) -> set[str]:
+        return {s for s in among if device(s).latest_version("1.0.0") == "2.0.0"}
 
-    first = offered()  # unknown serials are auto-created in the default cohort
-    assert first == {s for s in serials if in_rollout(s, salt, 25)}
-    assert 25 <= len(first) <= 75
-    assert offered() == first  # sticky across polls
+    first = offered(serials[:100])
+    assert len(first) == 25                   # exactly the share of the cohort at activation
+    assert offered(serials[:100]) == first    # sticky across polls
+    # 100 more devices join the cohort by polling: each is decided once, and the staged count
+    # stays within one device of 25% of all devices the rollout has seen
+    late = offered(serials[100:])
+    assert len(first | late) == 50 and offered() == first | late
 
     grown = api.patch(f"/deployments/{deployment['id']}", json={"rollout_percent": 60})
     assert grown.json()["data"]["rollout_percent"] == 60
     wider = offered()
-    assert first < wider and len(wider) > 90
-    # a new POST for the same release and cohort keeps the bucketing, replacing the old one
+    assert first | late < wider and len(wider) == 120
+    shrink = api.patch(f"/deployments/{deployment['id']}", json={"rollout_percent": 30})
+    assert shrink.status_code == 400 and offered() == wider
+    # a new POST for the same release and cohort keeps the staged devices, replacing the old one
     again = api.post("/deployments", json={"type": "staged_rollout", "release": "2.0.0",
                                            "cohort": "default", "rollout_percent": 60})
     assert again.status_code == 200
