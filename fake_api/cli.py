@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--json", action="store_true",
                        help="print one line of JSON (url, control plane, clock, seed, credentials) "
                             "on stdout instead of the text banner, for scripts")
+    serve.set_defaults(serve_parser=serve)
     serve.add_argument("--scenario-files", action="store_true",
                        help="let POST /__fleetsim__/scenario load local scenario files by path "
                             "(by default only shipped names are accepted over HTTP)")
@@ -66,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         if args.empty and args.scenario:
-            parser.error("--empty starts with no scenario at all; drop it to load "
+            args.serve_parser.error("--empty starts with no scenario at all; drop it to load "
                          f"{', '.join(args.scenario)} (or drop --scenario)")
         return serve(args)
     if args.command == "scenarios":
