@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .core import Cloud, Dialect, FleetsimError
 from .dialects import CONTROL, DIALECTS
-from .http import json_response
+from .http import empty, json_response
 
 log = logging.getLogger("fleetsim")
 
@@ -109,7 +109,7 @@ def make_body_response(body: Any, status: int, headers: dict[str, str]) -> Respo
     if isinstance(body, (dict, list)):
         return json_response(body, status, headers)
     if body is None or (isinstance(body, (bytes, str)) and not body):
-        return Response(b"", status=status, headers=headers)
+        return empty(status, headers)
     mimetype = headers.pop("Content-Type", None) or "text/plain"
     return Response(body, status=status, headers=headers, mimetype=mimetype)
 

@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
                            help="print the credentials a running fleetsim serve seeded (JSON)")
     creds.add_argument("--url", default="http://127.0.0.1:5055",
                        help="base URL of the running server (default http://127.0.0.1:5055)")
+
+    cfg = sub.add_parser("balena-cfg", help="write balena.cfg so that an unmodified balena-sdk "
+                                            "program (Balena()) talks to a fleetsim server")
+    cfg.add_argument("--url", default="http://127.0.0.1:5055",
+                     help="the fleetsim server (default http://127.0.0.1:5055)")
+    cfg.add_argument("--dir", type=Path, default=None, metavar="DATA_DIRECTORY",
+                     help="the SDK's data directory (default $BALENA_SETTINGS_HOME_DIRECTORY/.balena "
+                          "or ~/.balena)")
     return parser
 
 
@@ -74,6 +82,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return list_scenarios()
     if args.command == "credentials":
         return credentials(args.url)
+    if args.command == "balena-cfg":
+        from .balena.sdk_config import write_balena_cfg
+
+        print(f"fleetsim: wrote {write_balena_cfg(args.url, args.dir)}")
+        return 0
     parser.print_help()
     return 2
 
@@ -153,21 +166,21 @@ def _print_banner(info: dict[str, Any], as_json: bool) -> None:
     if info["credentials"]:
         print("  seeded credentials (again any time: fleetsim credentials --url " + url + "):")
         print("    " + json.dumps(info["credentials"], indent=2).replace("\n", "\n    "))
+    _print_balena_hints(url, info["credentials"])
     print("Press Ctrl+C to stop.", flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
     from .app import create_app
     from .core import Clock, Cloud
+    from .serving import make_fleetsim_server
 
     cloud = Cloud(seed=args.seed, clock=Clock(virtual=args.virtual_clock))
     app = create_app(cloud)
     app.config["FLEETSIM_SCENARIO_FILES"] = args.scenario_files
     try:
         _check_free(args.host, args.port)  # werkzeug would print its own text and exit
-        server = make_server(args.host, args.port, app, threaded=True)
+        server = make_fleetsim_server(args.host, args.port, app)
     except OSError as exc:
         print(_listen_error(args.host, args.port, exc), file=sys.stderr)
         return 1
@@ -205,6 +218,21 @@ def serve(args: argparse.Namespace) -> int:
             args.state.write_text(json.dumps(cloud.snapshot()), encoding="utf-8")
             print(f"fleetsim: state saved to {args.state}", flush=True, file=say)
     return 0
+
+
+def _print_balena_hints(url: str, seeded: dict[str, Any]) -> None:
+    """How to point balena-sdk at this server, with the first seeded balena user."""
+    users: dict[str, Any] = {}
+    for summary in seeded.values():
+        users.update(summary.get("balena", {}).get("users", {}))
+    print("  balena-sdk:")
+    print("    from balena import Balena")
+    print('    b = Balena({"data_directory": False})')
+    print(f'    b.settings.set("api_endpoint", "{url}/"); b.pine.api_prefix = "{url}/v7/"')
+    if users:
+        name, creds = next(iter(users.items()))
+        print(f'    b.auth.login(username="{name}", password="{creds["password"]}")')
+    print(f"    or, for an unmodified program using Balena(): fleetsim balena-cfg --url {url}")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,14 @@ def json_response(data: Any, status: int = 200, headers: Optional[dict[str, str]
     return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
 
 
+class _Bodiless(Response):
+    """A response without a body has no media type (Flask's default would be ``text/html``)."""
+
+    default_mimetype = None
+
+
 def empty(status: int = 204, headers: Optional[dict[str, str]] = None) -> Response:
-    return Response(b"", status=status, headers=headers)
+    return _Bodiless(b"", status=status, headers=headers)
 
 
 def read_json(default: Any = ..., *, expect: type | tuple[type, ...] | None = dict) -> Any:

@@ -17,22 +17,24 @@ import http.client
 import importlib.util
 import io
 import socket
+import sys
 import threading
 import urllib.error
 import urllib.request
 import urllib.response
 from datetime import timedelta
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
+from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from werkzeug.test import EnvironBuilder
 
 from fake_api.app import DROP
 
@@ -58,10 +60,16 @@ class Interceptor:
         self.app = app
         self.hosts = tuple(h.lower() for h in hosts)
         self.calls = 0
+        self._known: dict[str, bool] = {}  # host -> handled (fnmatch once per host, not per call)
 
     def handles(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        return any(fnmatchcase(host, pattern) for pattern in self.hosts)
+        known = self._known.get(host)
+        if known is None:
+            lowered = host.lower().rstrip(".")
+            known = any(fnmatchcase(lowered, pattern) for pattern in self.hosts)
+            if len(self._known) < 1024:
+                self._known[host] = known
+        return known
 
     def __enter__(self) -> Interceptor:
         with _lock:
@@ -80,17 +88,7 @@ class Interceptor:
 
     def call(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> Answer:
         """Run one request through the app; any client's adapter dresses the answer."""
-        parts = urlsplit(url)
-        builder = EnvironBuilder(
-            path=parts.path or "/",
-            base_url=f"{parts.scheme}://{parts.netloc}",
-            query_string=parts.query,
-            method=method,
-            headers=list(headers),
-            data=body,
-        )
-        environ = builder.get_environ()
-        builder.close()
+        environ = _environ(method, url, headers, body)
         status, out_headers, out_body = _call_wsgi(self.app, environ)
         self.calls += 1
         code, _, reason = status.partition(" ")
@@ -118,11 +116,61 @@ class Interceptor:
 
 
 def _interceptor_for(url: str) -> Optional[Interceptor]:
-    host = urlsplit(url).hostname or ""
+    host = _host(url)
     for interceptor in reversed(_active):
         if interceptor.handles(host):
             return interceptor
     return None
+
+
+def _environ(method: str, url: str, headers: Iterable[tuple[str, str]],
+             body: bytes) -> dict[str, Any]:
+    """The WSGI environ of a request, as werkzeug's ``EnvironBuilder`` would build it (same keys
+    and encodings) without its generality: this runs on every intercepted call."""
+    parts = urlsplit(url)
+    scheme = parts.scheme or "http"
+    host = parts.hostname or ""
+    port = parts.port or (443 if scheme == "https" else 80)
+    path = parts.path or "/"
+    raw_path = _wsgi_str(path)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": _wsgi_str(unquote(path)),
+        "QUERY_STRING": _wsgi_str(parts.query),
+        "REQUEST_URI": raw_path,
+        "RAW_URI": raw_path,
+        "SERVER_NAME": host,
+        "SERVER_PORT": str(port),
+        "HTTP_HOST": parts.netloc,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE":
+            environ[key] = value
+        elif key != "CONTENT_LENGTH":
+            environ[f"HTTP_{key}"] = value
+    return environ
+
+
+def _wsgi_str(text: str) -> str:
+    """WSGI's "bytes as latin-1" form of a URL part (the same string when it is ASCII)."""
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+
+
+@lru_cache(maxsize=512)
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
 
 
 def _call_wsgi(app: Any, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -166,6 +214,7 @@ def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
 def _install() -> None:
     """Patch every known client's transport (undone when the last interceptor exits)."""
     _patch(HTTPAdapter, "send", _requests_send)
+    _patch(requests.Session, "merge_environment_settings", _requests_merge)
     _patch(urllib.request.HTTPHandler, "http_open", _urllib_open)
     _patch(urllib.request.HTTPSHandler, "https_open", _urllib_open)
     if importlib.util.find_spec("httpx") is not None:
@@ -184,6 +233,25 @@ def _requests_send(original: Any) -> Any:
             return interceptor.dispatch(self, request)
         return original(self, request, *args, **kwargs)
     return send
+
+
+def _requests_merge(original: Any) -> Any:
+    def merge(self: requests.Session, url: str, proxies: Any, stream: Any, verify: Any,
+               cert: Any) -> dict[str, Any]:
+        """``Session.merge_environment_settings`` without the environment for intercepted hosts.
+
+        requests reads proxy and CA-bundle variables from the environment on every call (a scan of
+        ``os.environ``, about a quarter of an SDK call); an intercepted request uses no proxy, no
+        socket and no certificate, so that work is skipped for it. Other hosts get the original.
+        """
+        host = _host(url)
+        if any(interceptor.handles(host) for interceptor in _active):
+            return {"proxies": merge_setting(proxies, self.proxies),
+                    "stream": merge_setting(stream, self.stream),
+                    "verify": merge_setting(verify, self.verify),
+                    "cert": merge_setting(cert, self.cert)}
+        return original(self, url, proxies, stream, verify, cert)
+    return merge
 
 
 # -- urllib.request ---------------------------------------------------------------------------

@@ -199,10 +199,24 @@ def _report_unfired(handle: Any, strict: bool) -> None:
 def fl33t_client(fleetsim: Any) -> Any:
     """An ``fl33t.Fl33tClient`` on the fake, holding an admin token of a freshly seeded team
     (also on ``client.team``)."""
-    fl33t = pytest.importorskip("fl33t", reason="the fl33t client is not installed (pip install fl33t)")
+    fl33t = pytest.importorskip(
+        "fl33t", reason='the fl33t client is not installed (pip install "fleetsim[fl33t]")')
     team = fleetsim.fl33t.team()
     client = fl33t.Fl33tClient(team.team_id, team.tokens["admin"], base_uri=fleetsim.url)
     client.team = team
+    return client
+
+
+@pytest.fixture
+def balena_sdk(fleetsim: Any) -> Any:
+    """A ``balena.Balena({"data_directory": False})`` pointed at the fake and logged in (through
+    ``/login_``) as a freshly seeded user, also on ``balena_sdk.fleetsim_user`` (username,
+    email, password, token, api_key, org)."""
+    pytest.importorskip("balena", reason='balena-sdk is not installed (pip install "fleetsim[balena]")')
+    user = fleetsim.balena.user()
+    client = fleetsim.balena.sdk()
+    client.auth.login(username=user.username, password=user.password)
+    client.fleetsim_user = user
     return client
 
 
@@ -283,7 +297,7 @@ def memfault_cli(fleetsim: Any) -> MemfaultCli:
     (``memfault_cli.project``); it returns a ``subprocess.CompletedProcess`` with text output."""
     executable = _find_memfault()
     if executable is None:
-        pytest.skip("memfault-cli is not installed (pip install memfault-cli)")
+        pytest.skip('memfault-cli is not installed (pip install "fleetsim[memfault]")')
     return MemfaultCli(executable, fleetsim.url, fleetsim.memfault.project())
 
 

@@ -84,7 +84,7 @@ class BuildRules(BackendBase):
             "created": self.clock.isoformat(),
         }
         record["build_id"] = self._new_id(self.builds, team_id, "fl33t.build", build_id)
-        self.builds[key(team_id, record["build_id"])] = record
+        self._put(self.builds, key(team_id, record["build_id"]), record)
         return {"build": self.build_view(record, base_url)}
 
     def update_build(self, actor: dict, team_id: str, build_id: str, body: Any) -> None:
@@ -98,6 +98,7 @@ class BuildRules(BackendBase):
         if "released" in data:
             changes["released"] = bool(flag(data, "released"))
         record.update(changes)
+        self._changed(self.builds, key(team_id, build_id), record)
 
     def delete_build(self, actor: dict, team_id: str, build_id: str) -> None:
         """Refused (409) while a fleet is pinned to the build."""
@@ -109,7 +110,7 @@ class BuildRules(BackendBase):
             raise InUse(f"build {build_id} is the build of fleet(s) {names}; unassign it first")
         if record.get("blob_id"):
             self.blobs.delete(record["blob_id"])
-        del self.builds[key(team_id, build_id)]
+        self._drop(self.builds, key(team_id, build_id))
 
     def receive_upload(self, team_id: str, build_id: str, args: Mapping[str, str], data: bytes,
                        filename: Optional[str]) -> dict:
@@ -135,6 +136,7 @@ class BuildRules(BackendBase):
             "upload_tstamp": self.clock.isoformat(),
             "status": "failed" if declared and declared != blob["md5"] else "available",
         })
+        self._changed(self.builds, key(team_id, build_id), record)
         return record
 
     def download(self, team_id: str, build_id: str, args: Mapping[str, str]) -> dict:
