@@ -9,6 +9,7 @@ filter pins a key, an alternate key or a link (``id in (…)``, ``uuid eq '…'`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Optional
@@ -203,6 +204,9 @@ def _indexed(reader: Reader, res: schema.Resource, node: Node) -> Optional[set]:
     return None
 
 
+_QUOTED_INT = re.compile(r"-?[0-9]{1,18}")
+
+
 def _lookup(reader: Reader, res: schema.Resource, path: Path, values: list) -> Optional[set]:
     if len(path.segments) != 1 or any(v is None or isinstance(v, bool) for v in values):
         return None
@@ -213,6 +217,9 @@ def _lookup(reader: Reader, res: schema.Resource, path: Path, values: list) -> O
     if getattr(member, "computed", False) or kind == "nav":
         return None
     db, name = reader.db, member.name
+    if name == "id" or kind == "link":  # ids are ints; a quoted one ('21') means the number
+        values = [int(v) if isinstance(v, str) and _QUOTED_INT.fullmatch(v) else v
+                  for v in values]
     if name == "id":
         return set(values)
     if kind == "link":
