@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import hmac
 import html
 import re
-from typing import Any
+from typing import Any, Optional
 
 from flask import Blueprint, Response, request
 
@@ -18,15 +19,24 @@ def make_blueprint(app: Any) -> Blueprint:
     cloud = app.cloud
     bp = Blueprint("fleetsim_control", __name__, url_prefix="/__fleetsim__")
 
+    @bp.before_request
+    def _require_token() -> None:
+        """With a control token set, every route but the health check needs it."""
+        if request.endpoint != "fleetsim_control.health" and not _token_ok(app):
+            raise FleetsimError(
+                "the control plane needs the token fleetsim serve printed at start: send "
+                "'Authorization: Bearer <token>' or 'X-Fleetsim-Token: <token>'", 401)
+
     @bp.get("/health")
     def health() -> Response:
-        return json_response({
+        body: dict[str, Any] = {
             "status": "ok",
             "version": __version__,
             "dialects": [d.name for d in app.dialects],
-            "seed": cloud.seed,
-            "clock": cloud.clock.to_json(),
-        })
+        }
+        if _token_ok(app):  # the seed predicts every seeded credential: only for the token holder
+            body.update(seed=cloud.seed, clock=cloud.clock.to_json())
+        return json_response(body)
 
     @bp.post("/reset")
     def reset() -> Response:
@@ -141,6 +151,18 @@ def make_blueprint(app: Any) -> Blueprint:
         return Response(_dashboard(app), mimetype="text/html")
 
     return bp
+
+
+def _token_ok(app: Any) -> bool:
+    expected: Optional[str] = app.config.get("FLEETSIM_CONTROL_TOKEN")
+    if not expected:
+        return True
+    auth = request.headers.get("Authorization", "")
+    given = (auth[7:].strip() if auth[:7].lower() == "bearer " else "") \
+        or request.headers.get("X-Fleetsim-Token", "")
+    if not given and request.method == "GET" and request.endpoint == "fleetsim_control.dashboard":
+        given = request.args.get("token", "")  # a browser cannot send a header
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _dashboard(app: Any) -> str:

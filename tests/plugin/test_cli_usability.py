@@ -73,7 +73,7 @@ def test_json_banner_and_credentials_survive_a_state_restart(tmp_path):
         assert project["devices"][:2] == ["SINK-0001", "SINK-0002"]
     finally:
         out, err = stop(proc)
-    assert out == "" and "state saved" in err       # stdout carries only the JSON line
+    assert out == "" and "state is in" in err       # stdout carries only the JSON line
 
     proc, again = start_json("--state", str(state))
     try:
