@@ -81,6 +81,9 @@ class FleetsimRequestHandler(WSGIRequestHandler):
         try:
             app_iter = self.server.app(environ, start_response)
             try:
+                if self._is_stream(app_iter, started[1] if started else []):
+                    self._send_chunked(started[0], started[1], app_iter)
+                    return
                 chunks.extend(app_iter)
             finally:
                 close = getattr(app_iter, "close", None)
@@ -97,6 +100,36 @@ class FleetsimRequestHandler(WSGIRequestHandler):
         self._send(started[0], started[1], b"".join(chunks), environ["REQUEST_METHOD"])
         if body_stream is not None and not self.close_connection:
             self._drain(body_stream)
+
+    @staticmethod
+    def _is_stream(app_iter: Any, headers: list) -> bool:
+        """A response whose length is unknown (a generator, e.g. balena's ``logs?stream=1``):
+        sent as it is produced, chunked, instead of buffered until it ends (it may never)."""
+        if isinstance(app_iter, (list, tuple)):
+            return False
+        return not any(name.lower() == "content-length" for name, _ in headers)
+
+    def _send_chunked(self, status: str, headers: list, app_iter: Any) -> None:
+        code = int(status.split(None, 1)[0])
+        if code in _NO_BODY or code < 200 or self.command == "HEAD":
+            self._send(status, headers, b"", self.command)
+            return
+        lines = [f"HTTP/1.1 {status}"]
+        lines += [f"{name}: {value}" for name, value in headers
+                  if name.lower() not in ("connection", "transfer-encoding", "content-length")]
+        lines += ["Transfer-Encoding: chunked", f"Date: {self.date_time_string()}"]
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self.wfile.flush()
+        sent = 0
+        for chunk in app_iter:
+            if chunk:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                sent += len(chunk)
+        self.wfile.write(b"0\r\n\r\n")
+        self.log_request(code, sent)
 
     def _send(self, status: str, headers: list, body: bytes, method: str) -> None:
         code = int(status.split(None, 1)[0])

@@ -148,7 +148,7 @@ class FleetRules(BackendBase):
         if not fleet.get("build_id") and installed is not None and not checkin.moves_forward(
                 target, self.builds.get(key(team_id, installed))):
             return None
-        return {"build": self.build_view(target, base_url)}
+        return {"build": self.build_view(target, base_url, actor)}
 
     # -- fleets ------------------------------------------------------------------------------
 
