@@ -2,12 +2,13 @@
 failure plans, identities and transports. :class:`fake_api.sim.FleetSimulation` runs them.
 
 A new vendor adds a :class:`~.protocol.DeviceProtocol` subclass in its own module and one line
-in :data:`PROTOCOLS` (balena's register / target state / state report will be the next one).
+in :data:`PROTOCOLS` (fl33t, Memfault and balena are).
 """
 
 from __future__ import annotations
 
 from .agent import PHASES, Agent
+from .balena import BalenaProtocol
 from .fl33t import Fl33tProtocol
 from .identity import DeviceIdentity, MissingDependency, make_identities
 from .memfault import MemfaultProtocol
@@ -17,12 +18,13 @@ from .transport import HttpTransport, InProcessTransport, Reply, Transport, Tran
 
 #: dialect name -> its device-side protocol.
 PROTOCOLS: dict[str, type[DeviceProtocol]] = {
+    "balena": BalenaProtocol,
     "fl33t": Fl33tProtocol,
     "memfault": MemfaultProtocol,
 }
 
 __all__ = [
-    "PHASES", "PROFILES", "PROTOCOLS", "Agent", "DeviceIdentity", "DeviceProtocol",
+    "PHASES", "PROFILES", "PROTOCOLS", "Agent", "BalenaProtocol", "DeviceIdentity", "DeviceProtocol",
     "FailurePlan", "Fl33tProtocol", "HttpTransport", "InProcessTransport", "MemfaultProtocol",
     "MissingDependency", "Offer", "Outcome", "PollReply", "Profile", "Reply", "ServerError",
     "Transport", "TransportError", "UrlRefused", "make_identities",

@@ -1,7 +1,7 @@
 """The small interface between the shared agent state machine and a vendor's device-side API.
 
 A dialect adds one module with a :class:`DeviceProtocol` subclass (``agents/fl33t.py``,
-``agents/memfault.py``; balena's register / target state / state report / logs will be one more)
+``agents/memfault.py``, ``agents/balena.py``)
 and registers it in :data:`fake_api.agents.PROTOCOLS`. Each method makes the vendor's HTTP
 requests for one step and turns the answers into plain facts:
 

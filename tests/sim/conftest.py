@@ -79,3 +79,22 @@ def spawn(sim: Any, setup: Setup, count: int, **kwargs: Any) -> Any:
 
 def events(sim: Any, serial: str) -> list[str]:
     return [event for _, event, _ in sim.history(serial)]
+
+
+def balena_setup(seeder: Any, user: Any = None) -> Setup:
+    """A balena fleet (application) with release 1.0.0 as its target and a provisioning key;
+    ``publish`` adds a release and makes it the fleet's target (seeded, not through the SDK)."""
+    user = user or seeder.user()
+    fleet = seeder.application(user, "sensors", "raspberrypi4-64", track_latest=False)
+    first = seeder.release(fleet, semver="1.0.0", services=("main", "sidecar"))
+    seeder.backend.db.update("application", fleet["id"], {"should_be_running__release": first["id"]})
+    key = seeder.provisioning_key(fleet)
+
+    def publish(version: str) -> dict:
+        release = seeder.release(fleet, semver=version, services=("main", "sidecar"))
+        seeder.backend.db.update("application", fleet["id"],
+                                 {"should_be_running__release": release["id"]})
+        return release
+
+    return Setup("balena", {"fleet": fleet, "provisioning_key": key, "user": user}, first,
+                 publish, {"fleet": fleet, "user": user, "release": first})
