@@ -89,9 +89,10 @@ def test_a_queued_reboot_is_picked_up(fleetsim, fleet_sim, balena_sdk, bfleet):
     uuid = BalenaProtocol.uuid(group.agents[0])
     balena_sdk.models.device.reboot(uuid)
     device = fleetsim.balena.db.find("device", uuid=uuid)[0]
-    assert [a["action"] for a in fleetsim.balena.backend.device_side.supervisor.pending(device["id"])] == ["reboot"]
+    supervisor = fleetsim.balena.backend.device_side.supervisor
+    assert [a["action"] for a in supervisor.pending(device["id"])] == ["reboot"]
     fleet_sim.run(limit=1000)  # one poll interval (900 s) with jitter
-    assert fleetsim.balena.backend.device_side.supervisor.pending(device["id"]) == []
+    assert supervisor.pending(device["id"]) == []
     assert ("action", "reboot") in [(e, d) for _, e, d in fleet_sim.history(group.serials[0])]
     assert "action" not in events(fleet_sim, group.serials[1])
     assert any(line["message"] == "Rebooting" for line in balena_sdk.logs.history(uuid))
