@@ -1,16 +1,19 @@
 """``fleetsim demo``: a fake cloud, a simulated fleet, and a staged rollout, in one command.
 
-It starts the fake on a free local port, seeds a project (Memfault) or a team (fl33t) with
-release 1.0.0 on every device, spawns the simulated fleet with a few failure plans, publishes
-2.0.0 and rolls it out in stages with the vendor's official client when it is installed
-(``memfault deploy-release --rollout-percent``; the ``fl33t`` library) and plain HTTP
-otherwise. After each stage it checks the failure rate and halts the rollout past the
-threshold. Progress is drawn per stage; a summary table ends it. No network, no new dependency.
+It starts the fake on a free local port, seeds a fleet (balena), a project (Memfault) or a
+team (fl33t) with release 1.0.0 on every device, spawns the simulated fleet with a few failure
+plans, publishes 2.0.0 and rolls it out in stages with the vendor's official client when it is
+installed (balena-sdk's ``pin_to_release``; ``memfault deploy-release --rollout-percent``; the
+``fl33t`` library) and plain HTTP otherwise. After each stage it checks the failure rate and
+halts the rollout past the threshold. Progress is drawn per stage; a summary table ends it. No
+network, no new dependency.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -28,8 +31,8 @@ FIRMWARE_SIZE = 48 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dialect", choices=("memfault", "fl33t"), default="memfault",
-                        help="which vendor's fleet to simulate (default memfault)")
+    parser.add_argument("--dialect", choices=("balena", "memfault", "fl33t"), default="balena",
+                        help="which vendor's fleet to simulate (default balena)")
     parser.add_argument("--devices", type=int, default=300, help="fleet size (default 300)")
     parser.add_argument("--stages", default="10,50,100",
                         help="rollout percentages, comma-separated (default 10,50,100)")
@@ -45,14 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "every device's history) or .csv (the timeline)")
 
 
-def failure_plans(rate: float) -> list[Any]:
-    """What goes wrong in the demo fleet (first match wins per device)."""
+def failure_plans(rate: float, new: str = RELEASE_NEW) -> list[Any]:
+    """What goes wrong in the demo fleet (first match wins per device); ``new`` is the new
+    release as devices know it (balena's commit)."""
     from .agents import FailurePlan
 
     return [
-        FailurePlan(name="install fails", install_fails=True, fraction=rate, release=RELEASE_NEW),
+        FailurePlan(name="install fails", install_fails=True, fraction=rate, release=new),
         FailurePlan(name="boot loop on dvt", boot_loop=3, fraction=0.02, hardware="dvt",
-                    release=RELEASE_NEW),
+                    release=new),
         FailurePlan(name="flaky link, resumes", drop_at=0.4, drops=2, fraction=0.10),
         FailurePlan(name="offline mid-download", offline_during="download", offline_for=900,
                     fraction=0.03),
@@ -250,6 +254,85 @@ class Fl33tRollout:
         return "promotion stopped (canary devices keep their build)"
 
 
+class BalenaRollout:
+    """balena has no percentages either: stages pin a canary share of the devices to the new
+    release (``device.pin_to_release`` with a list of ids), then 100 % makes it the fleet's
+    target (``application.pin_to_release``). Uses balena-sdk when installed, else the same
+    OData PATCHes with requests. Releases are known to devices by commit; the display shows
+    their semver."""
+
+    def __init__(self, cloud: Any, url: str, plain_http: bool, workdir: Path) -> None:
+        from .balena.seed import BalenaSeeder
+
+        self.url = url
+        self.seeder = BalenaSeeder(cloud.backends["balena"], url)
+        self.user = self.seeder.user()
+        self.fleet = self.seeder.application(self.user, "demo-fleet", "raspberrypi4-64",
+                                             track_latest=False)
+        self.first = self.seeder.release(self.fleet, semver=RELEASE_OLD, services=("main",))
+        self.seeder.backend.db.update("application", self.fleet["id"],
+                                      {"should_be_running__release": self.first["id"]})
+        self.key = self.seeder.provisioning_key(self.fleet)
+        self.sdk = None
+        if not plain_http:
+            with contextlib.suppress(ImportError):
+                self.sdk = self.seeder.sdk(self.user)
+        self.how = "balena-sdk" if self.sdk else (
+            "plain HTTP" + ("" if plain_http else " (balena-sdk is not installed)"))
+        self.new: dict = {}
+        # the new release's commit is chosen now: failure plans name the release devices see
+        self.new_commit = hashlib.md5(f"fleetsim demo {RELEASE_NEW}".encode()).hexdigest()
+        self.labels = (self.first["commit"], self.new_commit)
+        self.names = {self.first["commit"]: RELEASE_OLD}
+        self.uuids: list[str] = []
+        self.moved = 0
+
+    def spawn_settings(self) -> dict:
+        return {"fleet": self.fleet, "provisioning_key": self.key, "user": self.user,
+                "installed": self.first}
+
+    def _patch(self, resource: str, row_id: int, body: dict) -> None:
+        import requests
+
+        response = requests.patch(f"{self.url}/v7/{resource}({row_id})", json=body, timeout=30,
+                                  headers={"Authorization": f"Bearer {self.user.token}"})
+        response.raise_for_status()
+
+    def publish(self) -> str:
+        self.new = self.seeder.release(self.fleet, commit=self.new_commit, semver=RELEASE_NEW,
+                                       services=("main",))
+        self.names[self.new["commit"]] = RELEASE_NEW
+        return f"seeded release {RELEASE_NEW} ({self.new['commit'][:7]}; the fleet stays on " \
+               f"{RELEASE_OLD})"
+
+    def stage(self, percent: int) -> str:
+        commit = self.new["commit"]
+        if percent >= 100:
+            if self.sdk:
+                self.sdk.models.application.pin_to_release(self.fleet["id"], commit)
+                return "application.pin_to_release: the fleet's target is the new release"
+            self._patch("application", self.fleet["id"],
+                        {"should_be_running__release": self.new["id"],
+                         "should_track_latest_release": False})
+            return "PATCH application should_be_running__release"
+        target = len(self.uuids) * percent // 100
+        chosen = self.uuids[self.moved:target]
+        count, self.moved = len(chosen), max(self.moved, target)
+        if not chosen:
+            return "no more devices to pin"
+        db = self.seeder.db
+        ids = [db.find("device", uuid=u)[0]["id"] for u in chosen]
+        if self.sdk:
+            self.sdk.models.device.pin_to_release(ids, commit)
+            return f"device.pin_to_release: {count} more devices pinned to the new release"
+        for device_id in ids:
+            self._patch("device", device_id, {"is_pinned_on__release": self.new["id"]})
+        return f"PATCH device is_pinned_on__release: {count} more devices"
+
+    def halt(self) -> str:
+        return "promotion stopped (pinned devices keep their release)"
+
+
 def _find_memfault() -> Optional[str]:
     found = shutil.which("memfault")
     if found is None:
@@ -267,11 +350,11 @@ def _bar(done: int, failed: int, total: int, width: int = 30) -> str:
     return "[" + "#" * ok + "x" * bad + "." * (width - ok - bad) + "]"
 
 
-def _line(sim: Any, label: str, eligible: int, started: float) -> str:
-    installed = sim.count(RELEASE_NEW, "installed")
-    failed = sim.count(RELEASE_NEW, "failed")
-    busy = sim.count(RELEASE_NEW, "downloading") + sim.count(RELEASE_NEW, "installing")
-    offline = sim.count(RELEASE_NEW, "offline")
+def _line(sim: Any, label: str, eligible: int, started: float, new: str = RELEASE_NEW) -> str:
+    installed = sim.count(new, "installed")
+    failed = sim.count(new, "failed")
+    busy = sim.count(new, "downloading") + sim.count(new, "installing")
+    offline = sim.count(new, "offline")
     minutes = (sim.now - started) / 60
     eligible = max(eligible, installed + failed + busy + offline)
     return (f"  {label:<11}{_bar(installed, failed, eligible)} {installed:>5} installed "
@@ -300,27 +383,36 @@ def run(args: argparse.Namespace) -> int:
     tty = sys.stdout.isatty()
     try:
         with tempfile.TemporaryDirectory(prefix="fleetsim-demo-") as tmp:
-            driver_cls = MemfaultRollout if args.dialect == "memfault" else Fl33tRollout
+            driver_cls = {"memfault": MemfaultRollout, "fl33t": Fl33tRollout,
+                          "balena": BalenaRollout}[args.dialect]
             driver = driver_cls(cloud, server.url, args.plain_http, Path(tmp))
             sim = FleetSimulation(app, sample_every=60)
             print(f"fleetsim demo: {args.dialect} fake on {server.url}, virtual clock, "
                   f"seed {args.seed}")
             try:
                 group = sim.spawn(args.dialect, args.devices, hardware=HARDWARE, profile=profile,
-                                  plans=failure_plans(args.failure_rate),
+                                  plans=failure_plans(args.failure_rate,
+                                                      *getattr(driver, "labels", ())[1:]),
                                   **driver.spawn_settings())
             except MissingDependency as exc:
                 print(f"fleetsim demo: {exc}", file=sys.stderr)
                 return 2
             if isinstance(driver, Fl33tRollout):
                 driver.serials = sorted(group.serials, key=lambda s: _hash(s, args.seed))
+            if isinstance(driver, BalenaRollout):
+                from .agents.balena import BalenaProtocol
+
+                driver.uuids = sorted((BalenaProtocol.uuid(a) for a in group),
+                                      key=lambda u: _hash(u, args.seed))
             mix = Counter(a.identity.hardware for a in group)
             print(f"  {args.devices} simulated devices "
                   f"({', '.join(f'{n} {k}' for k, n in sorted(mix.items()))}), running "
                   f"{RELEASE_OLD}; rollout driven by {driver.how}")
             sim.run(limit=120)
-            print(f"  registered: {sim.count(RELEASE_OLD, 'installed')} devices checked in")
+            old = getattr(driver, "labels", (RELEASE_OLD,))[0]
+            print(f"  registered: {sim.count(old, 'installed')} devices checked in")
             print(f"  publish {RELEASE_NEW}: {driver.publish()}")
+            new = getattr(driver, "labels", (RELEASE_OLD, RELEASE_NEW))[1]
             rows = []
             halted = None
             for percent in stages:
@@ -330,12 +422,12 @@ def run(args: argparse.Namespace) -> int:
                 eligible = max(1, args.devices * percent // 100)
                 for _ in range(30):  # 30 virtual minutes per stage, drawn every minute
                     sim.run(limit=60)
-                    text = _line(sim, f"{percent}%", eligible, started)
+                    text = _line(sim, f"{percent}%", eligible, started, new)
                     if tty:
                         print("\r" + text, end="", flush=True)
-                print(("\r" if tty else "") + _line(sim, f"{percent}%", eligible, started))
-                installed = sim.count(RELEASE_NEW, "installed")
-                failed = sim.count(RELEASE_NEW, "failed")
+                print(("\r" if tty else "") + _line(sim, f"{percent}%", eligible, started, new))
+                installed = sim.count(new, "installed")
+                failed = sim.count(new, "failed")
                 tried = installed + failed
                 rate = failed / tried if tried else 0.0
                 rows.append((f"{percent}%", installed, failed, tried, rate,
@@ -345,7 +437,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  HALT: {rate:.0%} of updates failed (threshold "
                           f"{args.threshold:.0%}): {halted[2]}")
                     break
-            _summary(sim, group, rows, halted, args, driver.how, wall)
+            _summary(sim, group, rows, halted, args, driver.how, wall,
+                     getattr(driver, "names", {}))
             if args.report:
                 sim.save(args.report)
                 print(f"  report written to {args.report}")
@@ -362,12 +455,12 @@ def _hash(serial: str, seed: int) -> float:
 
 
 def _summary(sim: Any, group: Any, rows: list, halted: Any, args: argparse.Namespace,
-             how: str, wall: float) -> None:
+             how: str, wall: float, names: Optional[dict] = None) -> None:
     print()
     print(f"  {'stage':<7}{'installed':>10}{'failed':>8}{'fail %':>8}{'at (virtual)':>14}")
     for stage, installed, failed, _tried, rate, minutes in rows:
         print(f"  {stage:<7}{installed:>10}{failed:>8}{rate:>8.1%}{minutes:>10.0f} min")
-    versions = Counter(a.version for a in group)
+    versions = Counter((names or {}).get(a.version, a.version) for a in group)
     reasons = Counter(d for a in group for _, e, d in (a.history or ()) if e == "reported"
                       and d.startswith("failed"))
     print()

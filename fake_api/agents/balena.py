@@ -9,8 +9,9 @@
   differs from the running one; ``RESIN_SUPERVISOR_POLL_INTERVAL`` (ms) is the poll interval, as
   the supervisor's ``appUpdatePollInterval``. Each poll also takes the device's queued supervisor
   actions (``GET /device/v2/<uuid>/fleetsim/actions``) and acts on them: ``reboot``/``shutdown``
-  (a log line, then ``status: Idle`` again), ``restart``/``restart-service``, ``purge``,
-  ``update`` (poll at once), others logged.
+  (log lines, then ``status: Idle`` again), ``restart``/``*-service``, ``purge`` (log lines);
+  others (``update``: actions are picked up at a poll, so the target state is already fresh)
+  are only logged. balenaCloud pushes actions over the VPN; the queue is fleetsim's.
 * download: balena has no firmware blob (the fake builds no images and serves no layers), so a
   download is simulated: each attempt reports ``Downloading`` with ``download_progress`` (from the
   point it resumes at) through ``PATCH /device/v3/state`` and the agent "receives" a nominal

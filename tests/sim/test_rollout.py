@@ -88,3 +88,13 @@ def test_demo_halts_a_bad_release(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "HALT" in out.stdout and "rollout HALTED at 10%" in out.stdout
+
+
+def test_balena_demo_pins_and_halts_a_bad_release():
+    pytest.importorskip("balena")
+    out = subprocess.run([sys.executable, "-m", "fake_api.cli", "demo", "--dialect", "balena",
+                          "--devices", "40", "--failure-rate", "0.6"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "device.pin_to_release" in out.stdout and "driven by balena-sdk" in out.stdout
+    assert "HALT" in out.stdout and "rollout HALTED at 10%" in out.stdout
