@@ -1,6 +1,6 @@
 """Simulated fleets at scale: N devices through a full update, in process, on the virtual clock.
 
-    python bench/bench_sim.py                 # 1,000 / 10,000 / 50,000 devices, both dialects
+    python bench/bench_sim.py                 # 1,000 / 10,000 / 50,000 devices, every dialect
     python bench/bench_sim.py 10000 memfault  # one size (or 1000,10000), one dialect
     python bench/bench_sim.py 2000 fl33t --profile   # where the time goes (cProfile, top 25)
 
@@ -19,7 +19,7 @@ import sys
 import time
 
 SIZES = (1_000, 10_000, 50_000)
-DIALECTS = ("memfault", "fl33t")
+DIALECTS = ("memfault", "fl33t", "balena")
 FIRMWARE = 64 * 1024
 
 
@@ -42,6 +42,18 @@ def one(count: int, dialect: str) -> dict:
         def publish() -> None:
             seeder.release(project, "2.0.0", b"\1" * FIRMWARE)
             seeder.deploy(project, "2.0.0")
+    elif dialect == "balena":  # releases are known to devices by commit: name them 1.0.0/2.0.0
+        from fake_api.balena.seed import BalenaSeeder
+
+        seeder = BalenaSeeder(backend, "http://localhost")
+        user = seeder.user()
+        fleet = seeder.application(user, "bench")
+        first = seeder.release(fleet, commit="1.0.0", semver="1.0.0")
+        sim.spawn("balena", count, fleet=fleet, provisioning_key=seeder.provisioning_key(fleet),
+                  user=user, installed=first)
+
+        def publish() -> None:  # a tracking fleet: the new release is its target at once
+            seeder.release(fleet, commit="2.0.0", semver="2.0.0")
     else:
         from fake_api.fl33t.seed import Fl33tSeeder
 
