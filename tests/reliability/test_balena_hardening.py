@@ -90,3 +90,18 @@ def test_other_scripts_digits_are_not_numbers(env):
     world = env.fresh()
     answer = env.client.get(f"/v7/device({chr(0x661)})", headers=world.credentials["user"])
     assert answer.status_code == 400, answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_a_refused_state_report_is_no_contact(env, version):
+    """A report whose field the device row refuses (``status: []``) answered 400 but had
+    already counted as the device's heartbeat."""
+    world = env.fresh()
+    uuid = world.values["uuid"]
+    local = {"status": [], "ip_address": "10.0.0.2"}
+    path, body = ((f"/device/v2/{uuid}/state", {"local": local}) if version == "v2"
+                  else ("/device/v3/state", {uuid: local}))
+    before = env.cloud.snapshot()
+    answer = env.client.patch(path, json=body, headers=world.credentials["device"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert env.cloud.snapshot() == before
