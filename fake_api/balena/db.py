@@ -249,7 +249,7 @@ class BalenaDb:
 
     def get(self, resource: str, id: Any) -> Optional[dict]:
         """The row (do not mutate it; use ``update``), or None."""
-        if id is None:
+        if id is None or isinstance(id, (dict, list)):  # a body's junk is no row's id
             return None
         return self.tables[schema.canonical(resource)].get(id)
 
@@ -297,6 +297,11 @@ class BalenaDb:
         return [r for r in candidates if all(r.get(k) == v for k, v in eq.items())]
 
     # --- writes ----------------------------------------------------------------------------------
+
+    def check(self, name: str, values: dict) -> dict:
+        """``values`` as a write would store them, or the 400 it would answer: callers check
+        permissions on the typed values, never on a body's raw junk."""
+        return self._check(name, values)
 
     def _check(self, name: str, values: dict) -> dict:
         """Names, types, not-null and foreign keys of ``values`` (a new row's or changes)."""

@@ -105,3 +105,20 @@ def test_a_refused_state_report_is_no_contact(env, version):
     answer = env.client.patch(path, json=body, headers=world.credentials["device"])
     assert answer.status_code == 400, answer.get_data(as_text=True)
     assert env.cloud.snapshot() == before
+
+
+@pytest.mark.parametrize("junk", [[], {}, [1], {"a": 1}])
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_junk_in_a_link_is_a_400_not_a_500(env, junk, method):
+    """A list or object as a link's id reached the permission check's row lookup untyped
+    (``TypeError: unhashable type``, a 500)."""
+    world = env.fresh()
+    path = "/v7/application_tag" if method == "POST" else f"/v7/device({world.values['device']})"
+    field = "application" if method == "POST" else "belongs_to__application"
+    before = env.cloud.snapshot()
+    answer = env.client.open(path, method=method, headers=world.credentials["user"],
+                             json={field: junk, "tag_key": "k2", "value": "v"}
+                             if method == "POST" else {field: junk})
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    BALENA.check_error(400, answer.get_data())
+    assert env.cloud.snapshot() == before
