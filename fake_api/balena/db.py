@@ -298,11 +298,6 @@ class BalenaDb:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    def check(self, name: str, values: dict) -> dict:
-        """``values`` as a write would store them, or the 400 it would answer: callers check
-        permissions on the typed values, never on a body's raw junk."""
-        return self._check(name, values)
-
     def _check(self, name: str, values: dict) -> dict:
         """Names, types, not-null and foreign keys of ``values`` (a new row's or changes)."""
         res = schema.RESOURCES[name]
@@ -352,9 +347,7 @@ class BalenaDb:
                     raise BalenaError(409, '"id" must be unique.')
                 rid = given_id
             else:
-                rid = self.cloud.ids.counter(f"balena.{name}")
-                while rid in table:
-                    rid = self.cloud.ids.counter(f"balena.{name}")
+                rid = None  # taken once the row is known to be valid: a refusal takes no id
             for fname, fdef in res.fields.items():
                 if fdef.computed:
                     continue
@@ -362,6 +355,7 @@ class BalenaDb:
                     row[fname] = clean[fname]
                 elif fname == "id":
                     row["id"] = rid
+                    continue
                 elif fdef.type == "date" and fname in ("created_at", "modified_at"):
                     row[fname] = format_date(self.cloud.clock.now())
                 else:
@@ -375,6 +369,9 @@ class BalenaDb:
                 if row[lname] is None and not link.nullable:
                     raise BalenaError(400, f'"{lname}" cannot be null')
             self._check_unique(name, row)
+            while rid is None or rid in table:
+                rid = self.cloud.ids.counter(f"balena.{name}")
+            row["id"] = rid
             self._put(name, row)
             self._log(lambda: self._drop(name, rid))
             self.hooks.after_insert(name, row, actor)
