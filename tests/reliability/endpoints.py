@@ -500,6 +500,7 @@ SUITES = [
     Suite("balena", "/v7/", balena.BALENA_ENDPOINTS, balena.seed_balena, balena.balena_expected,
           balena.balena_error, balena.BALENA_CREDENTIALS, balena.balena_secrets,
           read_as=lambda e: "device" if e.needs == "device.write" else "user",
-          writes=balena.balena_writes, owns_endpoint=lambda name: name.startswith("balena."), mounts=("/v5", "/v6", "/v7")),
+          writes=balena.balena_writes, owns_endpoint=lambda name: name.startswith("balena."),
+          mounts=("/v5", "/v6", "/v7")),
 ]
 

@@ -109,9 +109,10 @@ def test_a_refused_state_report_is_no_contact(env, version):
 
 @pytest.mark.parametrize("junk", [[], {}, [1], {"a": 1}])
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-def test_junk_in_a_link_is_a_400_not_a_500(env, junk, method):
+def test_junk_in_a_link_is_refused_not_a_500(env, junk, method):
     """A list or object as a link's id reached the permission check's row lookup untyped
-    (``TypeError: unhashable type``, a 500)."""
+    (``TypeError: unhashable type``, a 500). It points at no row the caller may write: 401,
+    before the write's own type check would say 400."""
     world = env.fresh()
     path = "/v7/application_tag" if method == "POST" else f"/v7/device({world.values['device']})"
     field = "application" if method == "POST" else "belongs_to__application"
@@ -119,6 +120,33 @@ def test_junk_in_a_link_is_a_400_not_a_500(env, junk, method):
     answer = env.client.open(path, method=method, headers=world.credentials["user"],
                              json={field: junk, "tag_key": "k2", "value": "v"}
                              if method == "POST" else {field: junk})
-    assert answer.status_code == 400, answer.get_data(as_text=True)
-    BALENA.check_error(400, answer.get_data())
+    assert answer.status_code in (400, 401), answer.get_data(as_text=True)
+    BALENA.check_error(answer.status_code, answer.get_data())
+    assert env.cloud.snapshot() == before
+
+
+@pytest.mark.parametrize("uuid", ["%0A", "a%2Fb", ""])
+def test_any_actions_host_path_answers_in_balenas_format(env, uuid):
+    """``/v2/<uuid>/resinhup`` with a newline in the uuid reached balena's view, which refused
+    it in the core's envelope: the dialect's path pattern did not claim it."""
+    world = env.fresh()
+    answer = env.client.post(f"/v2/{uuid}/resinhup", headers=world.credentials["user"],
+                             json={"parameters": {"target_version": "1"}})
+    assert answer.status_code in (401, 404), answer.get_data(as_text=True)
+    BALENA.check_error(answer.status_code, answer.get_data())
+
+
+def test_a_refused_insert_takes_no_id(env):
+    """A duplicate tag (409) or a missing required field (400) still advanced the table's id
+    counter, so a refusal changed the state and the next row's id."""
+    world = env.fresh()
+    body = {"application": world.values["app_int"], "tag_key": "k2", "value": "v"}
+    headers = world.credentials["user"]
+    assert env.client.post("/v7/application_tag", json=body, headers=headers).status_code == 201
+    before = env.cloud.snapshot()
+    again = env.client.post("/v7/application_tag", json=body, headers=headers)
+    assert again.status_code == 409 and "unique" in again.get_data(as_text=True)
+    missing = env.client.post("/v7/application_tag", json={**body, "tag_key": None},
+                              headers=headers)
+    assert missing.status_code == 400
     assert env.cloud.snapshot() == before

@@ -23,7 +23,7 @@ import os
 import re
 from collections import Counter
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -222,7 +222,7 @@ def test_fuzz(suite: Suite) -> None:
         response = request.send(env)
         counts["requests"] += 1
         counts[f"{response.status_code // 100}xx"] += 1
-        owned = env.app.dialect_for(urlsplit(request.path).path).name == suite.name
+        owned = env.app.dialect_for(unquote(urlsplit(request.path).path)).name == suite.name
         check_answer(suite, request.method, response, owned)
         if response.status_code >= 400:
             counts["refusals"] += 1
