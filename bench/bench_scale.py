@@ -206,12 +206,25 @@ def balena_cases(n: int) -> Optional[tuple[float, list[Case]]]:
     auth = {"Authorization": f"Bearer {user.token}"}
     rot = min(n, ROTATE)
     app_id = fleet["id"]
+    fleet_filter = f"$filter=belongs_to__application%20eq%20{app_id}"
     cases: list[Case] = [
         ("balena GET /v7/device?$top=25", "list",
          lambda i: _check(client.get("/v7/device?$top=25", headers=auth), 200)),
         ("balena GET /v7/device?$filter=belongs_to__application&$top=25", "list",
          lambda i: _check(client.get(f"/v7/device?$filter=belongs_to__application%20eq%20{app_id}"
                                      "&$top=25", headers=auth), 200)),
+        ("balena GET /v7/device/$count?$filter=belongs_to__application", "list",
+         lambda i: _check(client.get(f"/v7/device/$count?{fleet_filter}", headers=auth), 200)),
+        ("balena GET /v7/device?$filter=belongs_to__application&$orderby=device_name asc&$top=25",
+         "list",
+         lambda i: _check(client.get(f"/v7/device?{fleet_filter}&$orderby=device_name%20asc"
+                                     "&$top=25", headers=auth), 200)),
+        ("balena GET /v7/device?$filter=belongs_to__application&$top=25&$expand=(2 links)",
+         "list",
+         lambda i: _check(client.get(f"/v7/device?{fleet_filter}&$top=25&$expand="
+                                     "is_of__device_type($select=slug),"
+                                     "belongs_to__application($select=app_name)",
+                                     headers=auth), 200)),
         ("balena GET /v7/device(uuid=)", "keyed",
          lambda i: _check(client.get(f"/v7/device(uuid='{uuids[i % rot]}')", headers=auth), 200)),
         ("balena GET /device/v2/<uuid>/state", "device",
@@ -227,12 +240,15 @@ DIALECT_CASES: dict[str, Callable[[int], Any]] = {
 }
 
 
-def scaling_table(sizes: tuple[int, ...], rounds: int = 11, batch: float = 0.03) -> None:
+def scaling_table(sizes: tuple[int, ...], rounds: int = 11, batch: float = 0.03,
+                  dialects: Optional[list[str]] = None) -> None:
     """Every size's world is built first; then each case is timed at every size in turn, round
     after round, keeping each size's best batch, so a load spike on the shared machine does not
     land on one size only."""
     print("\n## Per-request cost by fleet size (Flask test client, CPU us per request)\n")
     for dialect, make in DIALECT_CASES.items():
+        if dialects and dialect not in dialects:
+            continue
         worlds: dict[int, list[Case]] = {}
         seeding = []
         for n in sizes:
@@ -441,6 +457,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter timing rounds")
     parser.add_argument("--only", choices=("scale", "server", "intercept", "moto"),
                         help="print one section only")
+    parser.add_argument("--dialects", default="",
+                        help="comma-separated dialects of the scaling table (default: all)")
     args = parser.parse_args()
     sizes = tuple(int(s) for s in args.sizes.split(","))
     seconds = 0.5 if args.quick else 2.0
@@ -448,7 +466,7 @@ def main() -> None:
     print(f"fleetsim scale bench (python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"load average {load:.1f} at start)")
     if args.only in (None, "scale"):
-        scaling_table(sizes)
+        scaling_table(sizes, dialects=[d for d in args.dialects.split(",") if d])
     if args.only in (None, "server"):
         live_server(seconds)
     if args.only in (None, "intercept"):

@@ -29,7 +29,7 @@ class Cloud:
         self.ids = Ids(self.store, seed)
         self.blobs = BlobStore(self.store, self.clock, self.ids)
         self.journal = Journal(journal_size)
-        self.faults = Faults(lambda: self.ids.fraction("_core.faults"))
+        self.faults = Faults(seed=lambda: self.ids.seed, dialects=lambda: self.backends)
         self.backends: dict[str, Any] = {}
         #: Durable storage (``core.persist.Durable``) when the state lives in a file, else None.
         self.durable: Optional[Any] = None

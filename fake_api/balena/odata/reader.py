@@ -109,9 +109,8 @@ class Reader:
             return computed
         db, fk = self.db, nav.fk
 
-        def children(row: dict) -> list:
-            ids = sorted(db.child_ids(target, fk, row["id"]))
-            return self._only_visible(target, [table[i] for i in ids])
+        def children(row: dict) -> list:  # the link index keeps ids ascending
+            return self._only_visible(target, [table[i] for i in db.child_ids(target, fk, row["id"])])
         return children
 
     def _only_visible(self, resource: str, rows: list) -> list:
