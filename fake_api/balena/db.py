@@ -347,6 +347,8 @@ class BalenaDb:
         name = schema.canonical(resource)
         res = schema.RESOURCES[name]
         eq = {res.field_synonyms.get(k, k): v for k, v in eq.items()}
+        if any(isinstance(v, (dict, list)) for v in eq.values()):
+            return []  # a body's junk (an object, a list) equals no stored value
         candidates: Iterable[dict]
         for cols in res.unique:
             if all(c in eq for c in cols):

@@ -150,3 +150,15 @@ def test_a_refused_insert_takes_no_id(env):
                               headers=headers)
     assert missing.status_code == 400
     assert env.cloud.snapshot() == before
+
+
+@pytest.mark.parametrize("junk", [{"__bytes__": "AAAA"}, ["raspberrypi4-64"]])
+def test_junk_device_type_in_download_config_is_refused(env, junk):
+    """An object as ``deviceType`` reached a unique-index lookup (a 500)."""
+    world = env.fresh()
+    before = env.cloud.snapshot()
+    answer = env.client.post("/download-config", headers=world.credentials["user"], json={
+        "appId": world.values["app_int"], "deviceType": junk, "version": "v2.0.0"})
+    assert 400 <= answer.status_code < 500, answer.get_data(as_text=True)
+    BALENA.check_error(answer.status_code, answer.get_data())
+    assert env.cloud.snapshot() == before
