@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("--dir", type=Path, default=None, metavar="DATA_DIRECTORY",
                      help="the SDK's data directory (default $BALENA_SETTINGS_HOME_DIRECTORY/.balena "
                           "or ~/.balena)")
+
+    from . import demo
+
+    demo.add_arguments(sub.add_parser(
+        "demo", help="a simulated fleet going through a staged rollout, in one command"))
     return parser
 
 
@@ -89,6 +94,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.serve_parser.error("--empty starts with no scenario at all; drop it to load "
                          f"{', '.join(args.scenario)} (or drop --scenario)")
         return serve(args)
+    if args.command == "demo":
+        from . import demo
+
+        return demo.run(args)
     if args.command == "scenarios":
         return list_scenarios()
     if args.command == "credentials":

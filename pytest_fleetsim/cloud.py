@@ -155,6 +155,17 @@ class FakeCloud:
     def balena(self) -> Any:
         return self._seeder("balena")
 
+    @property
+    def agents(self) -> Any:
+        """Simulated devices on this fake, in process: a :class:`fake_api.sim.FleetSimulation`
+        made on first use and closed when the test ends (``fleetsim.agents.spawn(...)``)."""
+        sim = self.__dict__.get("_agents")
+        if sim is None:
+            from fake_api.sim import FleetSimulation
+
+            sim = self.__dict__["_agents"] = self.enter(FleetSimulation(self.app))
+        return sim
+
     # -- plumbing for the plugin ---------------------------------------------------------------
 
     def enter(self, context: Any) -> Any:

@@ -301,6 +301,13 @@ def memfault_cli(fleetsim: Any) -> MemfaultCli:
     return MemfaultCli(executable, fleetsim.url, fleetsim.memfault.project())
 
 
+@pytest.fixture
+def fleet_sim(fleetsim: Any) -> Any:
+    """Simulated devices on the fake (``fleetsim.agents``): a ``FleetSimulation`` driving the
+    app in process on the virtual clock; ``fleet_sim.spawn("memfault", 100, project=...)``."""
+    return fleetsim.agents
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     """On failure, show what the fake was asked: the last lines of the request journal."""

@@ -20,7 +20,7 @@ def test_extras_per_vendor_and_a_test_extra_of_our_own():
     assert [d.split(">")[0] for d in extras["memfault"]] == ["memfault-cli"]
     assert [d.split(">")[0] for d in extras["balena"]] == ["balena-sdk"]
     assert [d.split(">")[0] for d in extras["yaml"]] == ["pyyaml"]
-    assert extras["all"] == ["fleetsim[fl33t,memfault,balena,yaml]"]
+    assert extras["all"] == ["fleetsim[fl33t,memfault,balena,yaml,sim]"]
     assert "fleetsim[all]" in extras["test"]
     for vendor in ("fl33t", "memfault", "balena", "yaml"):   # one client per extra, no test tools
         assert not any(t in d for d in extras[vendor] for t in ("hypothesis", "xdist", "pytest"))
