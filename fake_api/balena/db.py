@@ -316,7 +316,7 @@ class BalenaDb:
 
     def get(self, resource: str, id: Any) -> Optional[dict]:
         """The row (do not mutate it; use ``update``), or None."""
-        if id is None:
+        if id is None or isinstance(id, (dict, list)):  # a body's junk is no row's id
             return None
         return self.tables[schema.canonical(resource)].get(id)
 
@@ -347,6 +347,8 @@ class BalenaDb:
         name = schema.canonical(resource)
         res = schema.RESOURCES[name]
         eq = {res.field_synonyms.get(k, k): v for k, v in eq.items()}
+        if any(isinstance(v, (dict, list)) for v in eq.values()):
+            return []  # a body's junk (an object, a list) equals no stored value
         candidates: Iterable[dict]
         for cols in res.unique:
             if all(c in eq for c in cols):
@@ -415,9 +417,7 @@ class BalenaDb:
                     raise BalenaError(409, '"id" must be unique.')
                 rid = given_id
             else:
-                rid = self.cloud.ids.counter(f"balena.{name}")
-                while rid in table:
-                    rid = self.cloud.ids.counter(f"balena.{name}")
+                rid = None  # taken once the row is known to be valid: a refusal takes no id
             for fname, fdef in res.fields.items():
                 if fdef.computed:
                     continue
@@ -425,6 +425,7 @@ class BalenaDb:
                     row[fname] = clean[fname]
                 elif fname == "id":
                     row["id"] = rid
+                    continue
                 elif fdef.type == "date" and fname in ("created_at", "modified_at"):
                     row[fname] = format_date(self.cloud.clock.now())
                 else:
@@ -438,6 +439,9 @@ class BalenaDb:
                 if row[lname] is None and not link.nullable:
                     raise BalenaError(400, f'"{lname}" cannot be null')
             self._check_unique(name, row)
+            while rid is None or rid in table:
+                rid = self.cloud.ids.counter(f"balena.{name}")
+            row["id"] = rid
             self._put(name, row)
             self._log(lambda: self._drop(name, rid))
             self.hooks.after_insert(name, row, actor)

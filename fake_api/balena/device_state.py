@@ -212,10 +212,7 @@ class DeviceState(TargetState):
                     services = app_state.get("services") if isinstance(app_state, dict) else None
                     for image_key, svc in (services or {}).items():
                         installs.append(self._install_v2(app_id, image_key, svc))
-            self.heartbeat(device, actor)  # only once the whole report is known to be valid
-            self._write(device, changes, actor)
-            if installs is not None:
-                self._upsert_installs(device, installs)
+            self._apply([(device, changes, installs)], actor)
 
     def _install_v2(self, app_id: int, image_key: Any, svc: Any) -> dict:
         try:
@@ -253,11 +250,20 @@ class DeviceState(TargetState):
                 plans.append((device, state, self._plan_v3(device, state)))
             if not plans:
                 raise bad_request("Invalid state body")
-            for device, _state, (changes, installs) in plans:
-                self.heartbeat(device, actor)
+            self._apply([(device, changes, installs)
+                         for device, _state, (changes, installs) in plans], actor)
+
+    def _apply(self, reports: list[tuple[dict, dict, Optional[list]]],
+               actor: Optional[Actor]) -> None:
+        """Write a state report: all of it or nothing (the row's field checks run in the
+        writes), and only then count it as the devices' contact."""
+        with self.db.transaction():
+            for device, changes, installs in reports:
                 self._write(device, changes, actor)
                 if installs is not None:
                     self._upsert_installs(device, installs)
+        for device, _changes, _installs in reports:
+            self.heartbeat(self.db.get("device", device["id"]) or device, actor)
 
     def _plan_v3(self, device: dict, state: dict) -> tuple[dict, Optional[list]]:
         changes = self._device_changes(state)

@@ -261,10 +261,26 @@ class Permissions:
             return values.get("organization") in access.orgs
         if resource == "api_key":
             return False  # keys are made through /api-key/...
+        if "actor" in values:
+            return False  # the fake gives each new user, fleet and device its own actor
         return self.can_write(actor, resource, values)
 
     def may_update(self, resource: str, row: dict, actor: Optional[Actor]) -> bool:
-        return self.can_write(actor, resource, row)
+        """``row`` is checked twice by pine: as stored, and as the change would leave it, so a
+        change may not carry a row out of the caller's reach (a device key moving itself into
+        another organization's fleet) nor rewire whose actor it is (keys follow actors)."""
+        if not self.can_write(actor, resource, row):
+            return False
+        stored = self.db.get(resource, row.get("id")) if "id" in row else None
+        if stored is not None and "actor" in stored and row.get("actor") != stored["actor"]:
+            return False
+        if actor is not None and actor.kind == DEVICE and resource == "device":
+            # a device changes its own reported fields, never whose or which fleet's it is
+            return all(row.get(link) == (stored or {}).get(link)
+                       for link in ("belongs_to__application", "belongs_to__user"))
+        return True
 
     def may_delete(self, resource: str, row: dict, actor: Optional[Actor]) -> bool:
+        if actor is not None and actor.kind == DEVICE:
+            return False  # a device key removes nothing, itself included
         return self.can_write(actor, resource, row)

@@ -102,7 +102,9 @@ class Pine:
         values = self._body(reader, res, body)
         rows = self._targets(reader, res, target, opts)
         for row in rows:
-            if not self.hooks.may_update(res.name, row, actor):
+            # the row as stored, and the row as this change would leave it
+            if not (self.hooks.may_update(res.name, row, actor)
+                    and self.hooks.may_update(res.name, {**row, **values}, actor)):
                 raise self._refuse(actor, f"cannot update {res.name} {row['id']}")
         for row in rows:
             self.db.update(res.name, row["id"], values, actor)

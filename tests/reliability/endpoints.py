@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -69,6 +70,14 @@ class Suite:
     secrets: Callable[[World, str], list[str]] = lambda world, credential: []
     #: endpoint -> the credential kind that may read it (the fuzz re-reads after every write)
     read_as: Callable[[Endpoint], str] = lambda endpoint: "admin"
+    #: (endpoint, credential kind) -> whether an allowed request must change the state
+    #: (default: every allowed request to a mutating endpoint)
+    writes: Optional[Callable[[Endpoint, str], bool]] = None
+    #: Flask endpoint name -> whether the route is this dialect's (default: its path prefix)
+    owns_endpoint: Optional[Callable[[str], bool]] = None
+    #: prefixes of catch-all routes served by one engine (balena's OData ``/v5|v6|v7/<path>``:
+    #: the versions differ in names only): a method the table tries under one covers them all
+    mounts: tuple[str, ...] = ()
 
 
 class Env:
@@ -445,11 +454,14 @@ def _file_upload(backend: Any, project: dict, path: str, *, first: bool) -> str:
 def _fill(template: Any, values: dict[str, str]) -> Any:
     """``template`` with every ``{name}`` in its strings replaced by ``values[name]``."""
     if isinstance(template, str):
+        whole = re.fullmatch(r"\{(\w+)\}", template)
+        if whole and not isinstance(values.get(whole.group(1)), str):
+            return values[whole.group(1)]  # a whole-string placeholder keeps its type (ids)
         return template.format(**values)
     if isinstance(template, list):
         return [_fill(v, values) for v in template]
     if isinstance(template, dict):
-        return {k: _fill(v, values) for k, v in template.items()}
+        return {_fill(k, values): _fill(v, values) for k, v in template.items()}
     return template
 
 
@@ -475,6 +487,8 @@ def memfault_error(status: int, body: bytes) -> None:
     assert isinstance(error["type"], str) and error["message"], error
 
 
+from . import endpoints_balena as balena  # noqa: E402  (it imports Endpoint and World from here)
+
 # -- the table ----------------------------------------------------------------------------------
 
 SUITES = [
@@ -483,4 +497,10 @@ SUITES = [
     Suite("memfault", "/api/v0/", MEMFAULT_ENDPOINTS, seed_memfault, memfault_expected,
           memfault_error, MEMFAULT_CREDENTIALS,
           read_as=lambda e: "project_key" if e.needs == "device" else "org_token"),
+    Suite("balena", "/v7/", balena.BALENA_ENDPOINTS, balena.seed_balena, balena.balena_expected,
+          balena.balena_error, balena.BALENA_CREDENTIALS, balena.balena_secrets,
+          read_as=lambda e: "device" if e.needs == "device.write" else "user",
+          writes=balena.balena_writes, owns_endpoint=lambda name: name.startswith("balena."),
+          mounts=("/v5", "/v6", "/v7")),
 ]
+

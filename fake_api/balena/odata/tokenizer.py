@@ -22,7 +22,8 @@ class Token:
     type: str = ""  # for "typed": datetime / duration / ...
 
 
-_NUM = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+_NUM = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)  # not "²" nor "١"
+_DIGITS = "0123456789"  # str.isdigit() is true for "²", which no number pattern takes
 _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_]*")
 _PUNCT = "(),/:="
 _SPACE = " \t\r\n"
@@ -50,7 +51,7 @@ def tokenize(text: str) -> list[Token]:
                 raise ODataError(f"Malformed parameter alias at position {i}")
             out.append(Token("alias", m.group(), i))
             i = m.end()
-        elif ch.isdigit() or (ch == "-" and i + 1 < n and text[i + 1].isdigit()):
+        elif ch in _DIGITS or (ch == "-" and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUM.match(text, i)
             assert m is not None
             raw = m.group()
