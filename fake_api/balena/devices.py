@@ -15,6 +15,9 @@ from .rules import link_id as _fk
 #: An online device not heard from for this long goes offline (see ``expire_heartbeats``).
 HEARTBEAT_TIMEOUT = timedelta(minutes=30)
 
+#: ``Devices.earliest_seen`` when it is not known (after a reset or a restore): sweep to learn it.
+UNKNOWN = object()
+
 
 class Devices:
     """Device operations; see the module docstring."""
@@ -25,21 +28,45 @@ class Devices:
     lock: Any
     permissions: Any
 
+    #: The earliest ``last_connectivity_event`` of an online device (None: none is online), so
+    #: that the sweep, which runs on every clock move, scans the devices only when one may be due.
+    #: Kept by :meth:`note_connectivity` from the db hooks; never later than the truth.
+    earliest_seen: Any = UNKNOWN
+
+    def note_connectivity(self, device: dict) -> None:
+        """A device row was written: lower :attr:`earliest_seen` if it is online and older."""
+        seen = device.get("last_connectivity_event")
+        if not device.get("is_online") or seen is None or self.earliest_seen is UNKNOWN:
+            return
+        if not isinstance(seen, str):
+            self.earliest_seen = UNKNOWN
+        elif self.earliest_seen is None or seen < self.earliest_seen:
+            self.earliest_seen = seen
+
     def expire_heartbeats(self, now: Any = None) -> int:
         """Online devices not heard from for :data:`HEARTBEAT_TIMEOUT` go offline (balena's API
         heartbeat: twice the supervisor's 15-minute poll interval). Runs whenever the clock
-        moves; returns how many devices went offline."""
+        moves, scanning only when a device may be due; returns how many went offline."""
         now = now if now is not None else self.clock.now()
         limit = format_date(now - HEARTBEAT_TIMEOUT)
+        earliest = self.earliest_seen
+        if earliest is not UNKNOWN and (earliest is None or earliest > limit):
+            return 0
         gone = 0
+        still: Any = None
         with self.lock:
             for device in list(self.db.tables["device"].values()):
                 seen = device.get("last_connectivity_event")
-                if device.get("is_online") and seen is not None and seen <= limit:
+                if not device.get("is_online") or seen is None:
+                    continue
+                if seen <= limit:
                     self.db.update("device", device["id"], {
                         "is_online": False, "api_heartbeat_state": "offline",
                         "changed_api_heartbeat_state_on__date": format_date(now)})
                     gone += 1
+                elif still is None or seen < still:
+                    still = seen
+            self.earliest_seen = still
         return gone
 
     # -- device registration ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ from . import seed
 from .accounts import Accounts
 from .auth import APPLICATION, DEVICE, USER, Actor
 from .db import BalenaDb
-from .devices import HEARTBEAT_TIMEOUT, Devices
+from .devices import HEARTBEAT_TIMEOUT, UNKNOWN, Devices
 from .errors import unauthorized
 from .permissions import Permissions
 from .rules import Rules
@@ -72,6 +72,7 @@ class BalenaBackend(Accounts, Devices):
         Loading it through the rules costs ~15 ms, and every test resets, so the result is kept
         per seed and copied back on later resets (the same rows, ids and counters)."""
         with self.lock:
+            self.earliest_seen = UNKNOWN
             key = (self.ids.seed, self.clock.isoformat())
             cached = self._reference.get(key) if self.clock.virtual else None
             if cached is None:
@@ -103,6 +104,7 @@ class BalenaBackend(Accounts, Devices):
         self.db.rebuild()
 
     def after_restore(self) -> None:
+        self.earliest_seen = UNKNOWN
         self.db.after_restore()
 
 

@@ -139,6 +139,7 @@ class Rules(Hooks):
 
     def after_insert(self, resource: str, row: dict, actor: Any) -> None:
         if resource == "device":
+            self.backend.note_connectivity(row)
             self._open_history(row, actor)
         elif resource == "organization" and actor is not None and actor.kind == USER:
             self.backend.add_org_member(row["id"], actor.id, "administrator")
@@ -181,6 +182,8 @@ class Rules(Hooks):
         return changes
 
     def after_update(self, resource: str, row: dict, old: dict, actor: Any) -> None:
+        if resource == "device":
+            self.backend.note_connectivity(row)
         if resource == "device" and any(row.get(f) != old.get(f) for f in HISTORY_FIELDS):
             self._close_history(row, actor)
             self._open_history(row, actor)
