@@ -37,6 +37,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from fake_api.app import DROP
+from fake_api.wsgi import call_wsgi
 
 _lock = threading.RLock()
 _active: list[Interceptor] = []
@@ -89,7 +90,7 @@ class Interceptor:
     def call(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> Answer:
         """Run one request through the app; any client's adapter dresses the answer."""
         environ = _environ(method, url, headers, body)
-        status, out_headers, out_body = _call_wsgi(self.app, environ)
+        status, out_headers, out_body = call_wsgi(self.app, environ)
         self.calls += 1
         code, _, reason = status.partition(" ")
         return Answer(int(code), reason, out_headers, out_body, bool(environ.get(DROP)))
@@ -171,25 +172,6 @@ def _wsgi_str(text: str) -> str:
 @lru_cache(maxsize=512)
 def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
-
-
-def _call_wsgi(app: Any, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
-    """Call the app on ``environ`` itself (not a copy: the app leaves notes in it)."""
-    started: list[Any] = []
-    chunks: list[bytes] = []
-
-    def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
-        started[:] = [status, headers]
-        return chunks.append
-
-    app_iter = app(environ, start_response)
-    try:
-        chunks.extend(app_iter)
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
-    return started[0], started[1], b"".join(chunks)
 
 
 def _body_bytes(body: Any) -> bytes:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from ..wsgi import call_wsgi
+
 DEFAULT_BASE_URL = "http://localhost"
 
 
@@ -167,20 +169,3 @@ def wsgi_environ(method: str, url: str, headers: Mapping[str, str], body: bytes)
     return environ
 
 
-def call_wsgi(app: Any, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
-    """Run ``app`` on ``environ`` (which it may annotate) and collect the whole answer."""
-    started: list[Any] = []
-    chunks: list[bytes] = []
-
-    def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
-        started[:] = [status, headers]
-        return chunks.append
-
-    app_iter = app(environ, start_response)
-    try:
-        chunks.extend(app_iter)
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
-    return started[0], started[1], b"".join(chunks)
