@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scenarios", help="list the shipped scenarios")
 
+    cfg = sub.add_parser("balena-cfg", help="write balena.cfg so that an unmodified balena-sdk "
+                                            "program (Balena()) talks to a fleetsim server")
+    cfg.add_argument("--url", default="http://127.0.0.1:5055",
+                     help="the fleetsim server (default http://127.0.0.1:5055)")
+    cfg.add_argument("--dir", type=Path, default=None, metavar="DATA_DIRECTORY",
+                     help="the SDK's data directory (default $BALENA_SETTINGS_HOME_DIRECTORY/.balena "
+                          "or ~/.balena)")
+
     from . import demo
 
     demo.add_arguments(sub.add_parser(
@@ -53,6 +61,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "scenarios":
         for name in scenarios.available():
             print(name)
+        return 0
+    if args.command == "balena-cfg":
+        from .balena.sdk_config import write_balena_cfg
+
+        print(f"fleetsim: wrote {write_balena_cfg(args.url, args.dir)}")
         return 0
     _parser().print_help()
     return 2
@@ -93,6 +106,7 @@ def serve(args: argparse.Namespace) -> int:
     if seeded:
         print("  seeded credentials:")
         print("    " + json.dumps(seeded, indent=2).replace("\n", "\n    "))
+    _print_balena_hints(url, seeded)
     print("Press Ctrl+C to stop.", flush=True)
 
     def _stop(signum: int, frame: Any) -> None:
@@ -110,6 +124,21 @@ def serve(args: argparse.Namespace) -> int:
             args.state.write_text(json.dumps(cloud.snapshot()), encoding="utf-8")
             print(f"fleetsim: state saved to {args.state}", flush=True)
     return 0
+
+
+def _print_balena_hints(url: str, seeded: dict[str, Any]) -> None:
+    """How to point balena-sdk at this server, with the first seeded balena user."""
+    users: dict[str, Any] = {}
+    for summary in seeded.values():
+        users.update(summary.get("balena", {}).get("users", {}))
+    print("  balena-sdk:")
+    print("    from balena import Balena")
+    print('    b = Balena({"data_directory": False})')
+    print(f'    b.settings.set("api_endpoint", "{url}/"); b.pine.api_prefix = "{url}/v7/"')
+    if users:
+        name, creds = next(iter(users.items()))
+        print(f'    b.auth.login(username="{name}", password="{creds["password"]}")')
+    print(f"    or, for an unmodified program using Balena(): fleetsim balena-cfg --url {url}")
 
 
 if __name__ == "__main__":

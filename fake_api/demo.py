@@ -22,14 +22,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Optional
 
-from .agents import PROFILES, FailurePlan
-from .agents.identity import MissingDependency
-
 RELEASE_OLD, RELEASE_NEW = "1.0.0", "2.0.0"
 HARDWARE = {"evt": 1, "dvt": 3}
 FIRMWARE_SIZE = 48 * 1024
-#: Devices check every 5 minutes (with jitter): a 30-minute stage reaches all staged devices.
-PROFILE = PROFILES["fast"].with_(poll_interval=300.0)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,12 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for ids, devices and failures")
     parser.add_argument("--plain-http", action="store_true",
                         help="do not use the official client even if it is installed")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the simulation report (timeline, devices) to FILE")
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="also write the simulation report to FILE: .json (summary, timeline, "
+                             "every device's history) or .csv (the timeline)")
 
 
-def failure_plans(rate: float) -> list[FailurePlan]:
+def failure_plans(rate: float) -> list[Any]:
     """What goes wrong in the demo fleet (first match wins per device)."""
+    from .agents import FailurePlan
+
     return [
         FailurePlan(name="install fails", install_fails=True, fraction=rate, release=RELEASE_NEW),
         FailurePlan(name="boot loop on dvt", boot_loop=3, fraction=0.02, hardware="dvt",
@@ -281,9 +279,14 @@ def _line(sim: Any, label: str, eligible: int, started: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .agents import PROFILES
+    from .agents.identity import MissingDependency
     from .app import create_app
     from .core import Clock, Cloud
     from .sim import FleetSimulation
+
+    # Devices check every 5 minutes (with jitter): a 30-minute stage reaches every staged device.
+    profile = PROFILES["fast"].with_(poll_interval=300.0)
 
     stages = [int(s) for s in str(args.stages).split(",") if s.strip()]
     if not stages or any(not 0 < s <= 100 for s in stages) or args.devices < 1:
@@ -303,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"fleetsim demo: {args.dialect} fake on {server.url}, virtual clock, "
                   f"seed {args.seed}")
             try:
-                group = sim.spawn(args.dialect, args.devices, hardware=HARDWARE, profile=PROFILE,
+                group = sim.spawn(args.dialect, args.devices, hardware=HARDWARE, profile=profile,
                                   plans=failure_plans(args.failure_rate),
                                   **driver.spawn_settings())
             except MissingDependency as exc:
@@ -343,9 +346,9 @@ def run(args: argparse.Namespace) -> int:
                           f"{args.threshold:.0%}): {halted[2]}")
                     break
             _summary(sim, group, rows, halted, args, driver.how, wall)
-            if args.json:
-                sim.save(args.json)
-                print(f"  report written to {args.json}")
+            if args.report:
+                sim.save(args.report)
+                print(f"  report written to {args.report}")
             sim.close()
     finally:
         server.stop()

@@ -137,6 +137,19 @@ def fl33t_client(fleetsim: Any) -> Any:
     return client
 
 
+@pytest.fixture
+def balena_sdk(fleetsim: Any) -> Any:
+    """A ``balena.Balena({"data_directory": False})`` pointed at the fake and logged in (through
+    ``/login_``) as a freshly seeded user, also on ``balena_sdk.fleetsim_user`` (username,
+    email, password, token, api_key, org)."""
+    pytest.importorskip("balena", reason="balena-sdk is not installed (pip install balena-sdk)")
+    user = fleetsim.balena.user()
+    client = fleetsim.balena.sdk()
+    client.auth.login(username=user.username, password=user.password)
+    client.fleetsim_user = user
+    return client
+
+
 class MemfaultCli:
     """Runs the real ``memfault`` command against the fake, as the seeded project's org."""
 

@@ -37,7 +37,8 @@ class FailurePlan:
     ``boot_loop`` (the new image crashes this many boots, then the bootloader rolls back).
 
     Connectivity: ``offline_during`` (``download``/``install``/``reboot``) for ``offline_for``
-    seconds, or ``offline_at`` seconds after spawn for ``offline_for`` seconds; ``link_bps``
+    seconds, or ``offline_for`` seconds from the device's first wake at or after ``offline_at``
+    seconds since spawn; ``link_bps``
     (bytes per second, on the virtual clock); ``clock_skew`` (seconds the device's own clock is
     off: its reports carry its wrong time).
 

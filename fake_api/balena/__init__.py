@@ -1,28 +1,21 @@
-"""balena dialect (API v5/v6/v7 OData, auth, device and supervisor endpoints).
-
-Not built yet: the paths are reserved so that unknown balena routes already answer in
-balena's error format (a JSON string body).
-"""
+"""balena dialect: the pinejs/OData API (v6 and v7) over one v7 model, auth (JWTs, API keys,
+2FA), device registration and balenaCloud's reference data. See docs/balena.md."""
 
 from __future__ import annotations
 
 from ..core.dialect import Dialect
-from . import errors, routes
-
-
-class BalenaBackend:
-    def __init__(self, cloud) -> None:
-        self.cloud = cloud
-
+from . import errors, models, routes, seed
 
 DIALECT = Dialect(
     name="balena",
     paths=(
         r"/(v[567]/|login_|actor/|whoami|user/|api-key/|device/|supervisor/|config(/|$)|auth/"
-        r"|device-types/|applcation/|application/|billing/|download)"
+        r"|device-types/|applcation/|application/|billing/|download|org/v1/)"
     ),
     hosts=("api.balena-cloud.com", "*.balena-cloud.com", "*.balena-devices.com"),
-    make_backend=BalenaBackend,
+    make_backend=models.BalenaBackend,
     make_blueprint=routes.make_blueprint,
     render_error=errors.render_error,
+    make_seeder=seed.BalenaSeeder,
+    load_scenario=seed.load_scenario,
 )

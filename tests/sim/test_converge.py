@@ -92,3 +92,17 @@ def test_missing_faker_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "faker", None)
     with pytest.raises(MissingDependency, match=r'pip install "fleetsim\[sim\]"'):
         make_identities(3, 0)
+
+
+def test_memfault_devices_spawn_into_a_cohort(fleetsim, fleet_sim, mf_fleet):
+    project = mf_fleet.seeded["project"]
+    fleetsim.memfault.cohort(project, "Beta", "beta")
+    beta = spawn(fleet_sim, mf_fleet, 4, cohort="beta")
+    rest = spawn(fleet_sim, mf_fleet, 4)
+    fleetsim.memfault.release(project, "2.0.0", b"\x02" * 1024)
+    fleetsim.memfault.deploy(project, "2.0.0", cohort="beta")
+    fleet_sim.run(limit=1800)
+    assert beta.versions() == {"2.0.0": 4} and rest.versions() == {"1.0.0": 4}
+    device = fleetsim.memfault.render_device(project, beta.serials[0])
+    assert device["cohort"]["slug"] == "beta"
+    assert device["owner_ref"] == beta.agents[0].identity.owner_ref

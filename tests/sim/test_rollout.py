@@ -76,7 +76,7 @@ def test_fleet_over_http_to_the_live_server(fleetsim, mf_fleet):
 def test_demo_runs_and_exits_0(tmp_path):
     report = tmp_path / "demo.json"
     out = subprocess.run([sys.executable, "-m", "fake_api.cli", "demo", "--devices", "40",
-                          "--json", str(report)], capture_output=True, text=True, timeout=120)
+                          "--report", str(report)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "stage 100%" in out.stdout and "rollout completed" in out.stdout
     assert json.loads(report.read_text())["summary"]["devices"] == 40
@@ -85,6 +85,6 @@ def test_demo_runs_and_exits_0(tmp_path):
 def test_demo_halts_a_bad_release(tmp_path):
     out = subprocess.run([sys.executable, "-m", "fake_api.cli", "demo", "--dialect", "fl33t",
                           "--devices", "40", "--failure-rate", "0.6", "--plain-http"],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "HALT" in out.stdout and "rollout HALTED at 10%" in out.stdout
