@@ -74,3 +74,4 @@ class SmallBlind(MemfaultCanaryPromotesBlind):
     max_devices = 6
     hardware = ("evt",)
     max_releases = 1
+
