@@ -75,3 +75,63 @@ class SmallBlind(MemfaultCanaryPromotesBlind):
     hardware = ("evt",)
     max_releases = 1
 
+
+
+class Fl33tCanary(RolloutMachine):
+    """fl33t has no percentages. With the ``fl33t`` client, per train: a ``canary`` fleet
+    pinned to the new build gets the first stage's share of the registered devices; once a
+    canary device runs the build and none failed, the build is released (``released=True``)
+    and the production fleets auto-update; a failed canary device halts the promotion."""
+
+    dialect = "fl33t"
+    checks = frozenset({"targets", "hardware", "halted", "no_downgrade", "converges"})
+    hardware = ("evt", "dvt")
+    profile = SLOW_FLASH
+    convergence_bound = 6 * 3600.0
+
+    def on_publish(self, version: str) -> None:
+        self.pending = getattr(self, "pending", {})
+        for hw, train in self.world.trains.items():
+            build = self.world.builds.get((version, hw))
+            if build is not None:
+                canary = self.client.Fleet(name=f"canary-{hw}-{version}",
+                                           train_id=train["train_id"],
+                                           build_id=build["build_id"]).create()
+                self.pending[(version, hw)] = (build["build_id"], canary.fleet_id)
+
+    def fill_canary(self, hw: str, canary_id: str) -> None:
+        """Move registered production devices into the canary until it holds its share."""
+        production = self.world.fleets[hw]["fleet_id"]
+        waiting = sorted(d.device_id for d in self.client.list_devices(fleet_id=production))
+        inside = len(list(self.client.list_devices(fleet_id=canary_id)))
+        share = max(1, (len(waiting) + inside) * self.plan.stages[0] // 100)
+        for device_id in waiting[:max(0, share - inside)]:
+            device = self.client.get_device(device_id)
+            device.fleet_id = canary_id
+            device.update()
+
+    def empty_canary(self, hw: str, canary_id: str) -> None:
+        """Promoted or halted: the canary devices go back to the auto-updating production
+        fleet. Left pinned, they miss every later release after a promotion, and keep being
+        offered a halted build: the machine found both."""
+        production = self.world.fleets[hw]["fleet_id"]
+        for listed in self.client.list_devices(fleet_id=canary_id):
+            device = self.client.get_device(listed.device_id)
+            device.fleet_id = production
+            device.update()
+
+    def control(self) -> None:
+        for (version, hw), (build_id, canary_id) in list(getattr(self, "pending", {}).items()):
+            health = self.health(version)
+            if health["failed"]:
+                self.halt(version)  # first, so the machine holds the fake to it from now on
+                self.empty_canary(hw, canary_id)  # else the pinned canary keeps offering it
+                del self.pending[(version, hw)]
+            elif health["installed"]:
+                build = self.client.get_build(build_id)
+                build.released = True
+                build.update()
+                self.empty_canary(hw, canary_id)
+                del self.pending[(version, hw)]
+            else:
+                self.fill_canary(hw, canary_id)

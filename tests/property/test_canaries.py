@@ -9,10 +9,13 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from pytest_fleetsim.rollout import RolloutViolation, machine_settings
 
-from .controllers import MemfaultCanary, SmallBlind
+from .controllers import Fl33tCanary, MemfaultCanary, SmallBlind
 
 MemfaultCanary.TestCase.settings = machine_settings(max_examples=10, steps=8)
 TestMemfaultCanary = MemfaultCanary.TestCase
+
+Fl33tCanary.TestCase.settings = machine_settings(max_examples=10, steps=8)
+TestFl33tCanary = Fl33tCanary.TestCase
 
 
 def test_the_machine_finds_the_blind_promotion_and_shrinks_it():
