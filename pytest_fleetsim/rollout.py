@@ -23,8 +23,20 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from fake_api.agents.plans import PROFILES, FailurePlan, Profile
 from fake_api.core.rollout import release_key
 
-from . import strategies as fs
 from .factory import FleetsimFactory, shared_factory
+from .strategies import (
+    FaultSpec,
+    FleetSpec,
+    RolloutPlan,
+    clock_advances,
+    failure_plans,
+    fault_rules,
+    fleets,
+    releases,
+    rollout_plans,
+    seeds,
+    version_sequences,
+)
 from .worlds import WORLDS, World
 
 #: The built-in invariants (switch them on with ``checks = {...}`` in a subclass).
@@ -89,7 +101,7 @@ class RolloutMachine(RuleBasedStateMachine):
         self.fault_ids: list[int] = []
         self.versions: list[str] = []
         self.released: list[str] = []
-        self.plan: fs.RolloutPlan = fs.RolloutPlan()
+        self.plan: RolloutPlan = RolloutPlan()
         self.last_control = 0.0
         self._seen: dict[str, int] = {}
         self._plans_given = 0
@@ -98,18 +110,18 @@ class RolloutMachine(RuleBasedStateMachine):
 
     # -- strategy hooks ------------------------------------------------------------------------
 
-    def fleet_strategy(self) -> st.SearchStrategy[fs.FleetSpec]:
-        return fs.fleets(self.dialect, min_size=self.min_devices, max_size=self.max_devices,
+    def fleet_strategy(self) -> st.SearchStrategy[FleetSpec]:
+        return fleets(self.dialect, min_size=self.min_devices, max_size=self.max_devices,
                          hardware=self.hardware)
 
     def plan_strategy(self) -> st.SearchStrategy[FailurePlan]:
-        return fs.failure_plans(self.hardware)
+        return failure_plans(self.hardware)
 
-    def fault_strategy(self) -> st.SearchStrategy[fs.FaultSpec]:
-        return fs.fault_rules(self.dialect)
+    def fault_strategy(self) -> st.SearchStrategy[FaultSpec]:
+        return fault_rules(self.dialect)
 
-    def rollout_strategy(self) -> st.SearchStrategy[fs.RolloutPlan]:
-        return fs.rollout_plans()
+    def rollout_strategy(self) -> st.SearchStrategy[RolloutPlan]:
+        return rollout_plans()
 
     # -- the user's controller ---------------------------------------------------------------
 
@@ -152,9 +164,9 @@ class RolloutMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def setup(self, data: Any) -> None:
-        seed = data.draw(fs.seeds(), label="seed")
+        seed = data.draw(seeds(), label="seed")
         fleet = data.draw(self.fleet_strategy(), label="fleet")
-        self.versions = data.draw(fs.version_sequences(self.dialect, min_size=2,
+        self.versions = data.draw(version_sequences(self.dialect, min_size=2,
                                                        max_size=self.max_releases + 1),
                                   label="versions")
         from dataclasses import replace
@@ -162,7 +174,7 @@ class RolloutMachine(RuleBasedStateMachine):
         fleet = replace(fleet, installed=self.versions[0])
         self.plan = data.draw(self.rollout_strategy(), label="rollout plan")
         factory = type(self).factory or shared_factory()
-        self.fleetsim = factory.open(seed=seed, intercept=True)
+        self.fleetsim = factory.open(seed=seed)
         self.world = WORLDS[self.dialect](self.fleetsim, fleet)
         from fake_api.sim import FleetSimulation
 
@@ -220,14 +232,14 @@ class RolloutMachine(RuleBasedStateMachine):
     def publish(self, data: Any) -> None:
         """Publish the next version (artifacts for a subset of the hardware revisions)."""
         version = self.versions[len(self.released) + 1]
-        spec = data.draw(fs.releases(self.dialect, self.world.fleet.revisions,  # type: ignore
+        spec = data.draw(releases(self.dialect, self.world.fleet.revisions,  # type: ignore
                                      version=st.just(version)), label="release")
         self.world.publish(spec)  # type: ignore[union-attr]
         self.released.append(version)
         self.say(f"publish {version} (artifacts for {', '.join(spec.hardware)})")
         self._control(publishing=version)
 
-    @rule(seconds=fs.clock_advances())
+    @rule(seconds=clock_advances())
     def advance(self, seconds: float) -> None:
         """Let virtual time pass; the controller runs every ``control_every`` seconds."""
         self.say(f"advance {_duration(seconds)}")
@@ -427,12 +439,15 @@ def _duration(seconds: float) -> str:
 
 
 #: Settings that suit a machine driving a simulated fleet: no per-example deadline (a step runs
-#: hundreds of simulated requests), few steps; ``FLEETSIM_LONG=1`` for a longer search.
+#: hundreds of simulated requests), few steps, derandomized (the same examples in every CI
+#: run); ``FLEETSIM_LONG=1`` for a longer, randomized search.
 def machine_settings(max_examples: int = 25, steps: int = 12, **kwargs: Any) -> settings:
     import os
 
-    if os.environ.get("FLEETSIM_LONG"):
+    long = bool(os.environ.get("FLEETSIM_LONG"))
+    if long:
         max_examples, steps = max_examples * 20, steps * 2
+    kwargs.setdefault("derandomize", not long)  # CI runs the same examples every time
     return settings(max_examples=max_examples, stateful_step_count=steps, deadline=None,
                     **kwargs)
 

@@ -98,10 +98,11 @@ class Fl33tWorld(World):
         self.published[release.version] = release
 
     def client(self) -> Any:
-        """The official ``fl33t.Fl33tClient`` (admin token), on the fake in process."""
+        """The official ``fl33t.Fl33tClient`` (admin token), on the fake's live server."""
         import fl33t
 
-        return fl33t.Fl33tClient(self.team.team_id, self.team.tokens["admin"])
+        return fl33t.Fl33tClient(self.team.team_id, self.team.tokens["admin"],
+                                 base_uri=self.fleetsim.url)
 
     def _fleet_of(self, agent: Any) -> Optional[dict]:
         team = self.team.team_id
@@ -144,11 +145,11 @@ class Fl33tWorld(World):
 
 
 class MemfaultCliRunner:
-    """Runs memfault-cli commands in process (its click ``main``), on the fake through intercept
-    mode: the same command line as ``memfault ...`` without a subprocess (~6 ms instead of
+    """Runs memfault-cli commands in process (its click ``main``) against the fake's live
+    server: the same command line as ``memfault ...`` without a subprocess (a few ms instead of
     ~0.5 s). Returns ``(exit code, output)``; ``check=True`` raises on a non-zero exit."""
 
-    def __init__(self, project: Any, url: str = "https://api.memfault.com") -> None:
+    def __init__(self, project: Any, url: str) -> None:
         self.project = project
         self.url = url
         self.calls: list[str] = []
@@ -210,7 +211,7 @@ class MemfaultWorld(World):
 
     def client(self) -> MemfaultCliRunner:
         """memfault-cli, in process (see :class:`MemfaultCliRunner`)."""
-        return MemfaultCliRunner(self.project)
+        return MemfaultCliRunner(self.project, self.fleetsim.url)
 
     def _deployments(self, version: str) -> list[dict]:
         release = self.backend.full_release(self.project.record, version)

@@ -91,6 +91,11 @@ class Fl33tCanary(RolloutMachine):
 
     def on_publish(self, version: str) -> None:
         self.pending = getattr(self, "pending", {})
+        for (older, hw), (_, canary_id) in list(self.pending.items()):
+            # superseded: an older canary would pull devices already on a newer build back
+            # down to its pinned build (the machine found that downgrade)
+            self.empty_canary(hw, canary_id)
+            del self.pending[(older, hw)]
         for hw, train in self.world.trains.items():
             build = self.world.builds.get((version, hw))
             if build is not None:
