@@ -99,6 +99,10 @@ def with_permissions(devices: int) -> None:
                       release=release["id"])
     print(f"as a user through BalenaBackend (permission filter on every row): {devices} devices "
           f"seeded in {time.perf_counter() - t0:.1f} s")
+    small = seeder.user("small")
+    small_app = seeder.application(small, "tiny", "raspberrypi4-64")
+    for i in range(10):
+        seeder.device(small_app, name=f"tiny{i}")
     actor, pine, a = backend.authenticate(user.token), Pine(backend.db), app["id"]
     _run(pine, actor, [
         ("fleet page with overall_status, top 50", "device",
@@ -110,6 +114,12 @@ def with_permissions(devices: int) -> None:
         ("application.get_all", "application",
          "$filter=is_directly_accessible_by__user/any(dau:1 eq 1)&$orderby=app_name asc"),
         ("count online devices", "device/$count", "$filter=is_online eq true"),
+    ])
+    print(f"as a user with one 10-device fleet, beside the {devices} devices of the user above:")
+    _run(pine, backend.authenticate(small.token), [
+        ("device?$top=25 (its fleets' index, not the table)", "device",
+         "$select=id,device_name&$top=25"),
+        ("device/$count", "device/$count", ""),
     ])
 
 

@@ -1,14 +1,17 @@
 """``create_app(cloud)``: one Flask app, every dialect at the root, the control plane beside them.
 
 Every request goes through :meth:`FakeCloudApp.full_dispatch_request`: it finds the dialect that
-owns the path, applies any matching fault rule, runs the view under the store's lock, renders
-any error in that dialect's format and records the request in the journal.
+owns the path, applies any matching fault rule, reads the whole body (bounded, *before* the lock,
+so a slow client holds only its own connection), runs the view under the store's lock and commits
+durable state before the answer leaves, renders any error in that dialect's format and records
+the request in the journal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import time
 from typing import Any, Optional
@@ -18,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from .core import Cloud, Dialect, FleetsimError
 from .dialects import CONTROL, DIALECTS
-from .http import json_response
+from .http import BODY_DEADLINE, BODY_TIMEOUT, empty, json_response, read_body
 
 log = logging.getLogger("fleetsim")
 
@@ -26,6 +29,7 @@ log = logging.getLogger("fleetsim")
 MAX_CONTENT_LENGTH = 256 * 1024 * 1024
 
 DROP = "fleetsim.drop"
+_SLASHES = re.compile(r"/{2,}")
 
 
 class FakeCloudApp(Flask):
@@ -56,8 +60,9 @@ class FakeCloudApp(Flask):
             if fault is not None:
                 response = self._apply_fault(fault, dialect)
         if response is None:
-            with self.cloud.store.lock:
-                response = super().full_dispatch_request()
+            response = super().full_dispatch_request()
+        if _empty_html(response):
+            del response.headers["Content-Type"]  # an empty answer is not an HTML page
         self.cloud.journal.record_request(
             dialect=dialect.name,
             method=request.method,
@@ -70,10 +75,34 @@ class FakeCloudApp(Flask):
         )
         return response
 
+    def preprocess_request(self) -> Any:
+        """Read the body now, outside the lock (errors here render in the dialect's format)."""
+        read_body(self.config.get("FLEETSIM_BODY_TIMEOUT", BODY_TIMEOUT),
+                  self.config.get("FLEETSIM_BODY_DEADLINE", BODY_DEADLINE))
+        return super().preprocess_request()
+
+    def dispatch_request(self) -> Any:  # type: ignore[override]
+        """The view, alone on the store; durable state is committed before the answer leaves."""
+        with self.cloud.store.lock:
+            try:
+                return super().dispatch_request()
+            finally:
+                if self.cloud.durable is not None:
+                    self.cloud.commit(self._untouched_tables())
+
+    def _untouched_tables(self) -> tuple[str, ...]:
+        """Table prefixes of the *other* dialects: a dialect's models never write them."""
+        dialect = request.environ.get("fleetsim.dialect")
+        if dialect is None or dialect is CONTROL:
+            return ()
+        return tuple(f"{d.name}." for d in self.dialects if d is not dialect)
+
     def _apply_fault(self, fault: Any, dialect: Dialect) -> Optional[Response]:
         if fault.latency:
             if fault.virtual:
-                self.cloud.clock.advance(fault.latency)
+                with self.cloud.store.lock:
+                    self.cloud.clock.advance(fault.latency)
+                    self.cloud.commit()
             else:
                 time.sleep(fault.latency)
         if fault.drop:
@@ -94,6 +123,9 @@ class FakeCloudApp(Flask):
         return make_body_response(body, fault.status, headers)
 
     def wsgi_app(self, environ: dict, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if "//" in path and self.dialect_for(path, environ.get("HTTP_HOST", "")).merge_slashes:
+            environ["PATH_INFO"] = _SLASHES.sub("/", path)  # this vendor treats // as /
         result = super().wsgi_app(environ, start_response)
         if environ.get(DROP):
             sock = environ.get("werkzeug.socket")
@@ -105,11 +137,16 @@ class FakeCloudApp(Flask):
         return result
 
 
+def _empty_html(response: Response) -> bool:
+    return (not response.direct_passthrough and response.mimetype == "text/html"
+            and not response.get_data())
+
+
 def make_body_response(body: Any, status: int, headers: dict[str, str]) -> Response:
     if isinstance(body, (dict, list)):
         return json_response(body, status, headers)
     if body is None or (isinstance(body, (bytes, str)) and not body):
-        return Response(b"", status=status, headers=headers)
+        return empty(status, headers)
     mimetype = headers.pop("Content-Type", None) or "text/plain"
     return Response(body, status=status, headers=headers, mimetype=mimetype)
 
@@ -133,6 +170,9 @@ def create_app(cloud: Optional[Cloud] = None, *, seed: int = 0) -> FakeCloudApp:
     app.dialects = DIALECTS
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.url_map.strict_slashes = False
+    # A doubled slash is never a 308 HTML redirect: it is a 404 in the dialect's format, unless
+    # the dialect says its vendor merges slashes (Dialect.merge_slashes), then it is the route.
+    app.url_map.merge_slashes = False
     app.extensions["fleetsim"] = cloud
 
     for dialect in DIALECTS:

@@ -12,7 +12,7 @@ from fake_api.app import FakeCloudApp, create_app
 from fake_api.core import Clock, Cloud
 from fake_api.dialects import DIALECTS, by_name
 
-from .intercept import Interceptor
+from .intercept import Interceptor, block_hosts
 from .server import LiveServer
 
 #: Every real vendor host that intercept mode answers.
@@ -35,6 +35,16 @@ class Runtime:
         self.server.stop()
 
 
+class Baseline:
+    """A seeded state kept for reuse; restoring it costs a fraction of seeding it again."""
+
+    __slots__ = ("snapshot", "value")
+
+    def __init__(self, snapshot: dict[str, Any], value: Any = None) -> None:
+        self.snapshot = snapshot
+        self.value = value
+
+
 class FakeCloud:
     """A test's view of the fake cloud, on state that was reset for this test.
 
@@ -49,6 +59,8 @@ class FakeCloud:
         self.cloud: Cloud = runtime.cloud
         self._seeders: dict[str, Any] = {}
         self._exit_stack = contextlib.ExitStack()
+        #: Folders a relative scenario path is looked up in (the plugin sets the rootdir).
+        self.scenario_dirs: list[Path] = []
 
     # -- what every test needs -------------------------------------------------------------
 
@@ -89,12 +101,35 @@ class FakeCloud:
         self.cloud.restore(snapshot)  # type: ignore[arg-type]
 
     def load_scenario(self, name_or_path: Union[str, Path, dict]) -> dict[str, Any]:
-        """Load a scenario (a shipped name, a file path or a dict); returns what was seeded."""
-        return scenarios.load(self.cloud, name_or_path, self.url, DIALECTS)
+        """Load a scenario (a shipped name, a file path or a dict), all or nothing; returns what
+        was seeded. A relative path is looked up in :attr:`scenario_dirs` (the pytest rootdir
+        under the plugin), then the current directory. Raises ``ScenarioError``."""
+        return scenarios.load(self.cloud, name_or_path, self.url, DIALECTS,
+                              search=self.scenario_dirs)
 
     def intercept(self, hosts: Optional[tuple[str, ...]] = None) -> Interceptor:
-        """Context manager: ``requests`` to the vendors' real hosts reach this fake in process."""
+        """Context manager: ``requests``, ``urllib.request`` and ``httpx`` calls to the vendors'
+        real hosts (or ``hosts``) reach this fake in process."""
         return Interceptor(self.app, hosts if hosts is not None else VENDOR_HOSTS)
+
+    def block_vendor_hosts(self) -> Any:
+        """Context manager: any lookup of a real vendor host fails with ``VendorHostBlocked``
+        (the fixtures enter it for every test unless told not to)."""
+        return block_hosts(VENDOR_HOSTS)
+
+    # -- seeding once ----------------------------------------------------------------------
+
+    def baseline(self) -> Baseline:
+        """The current state, kept to be restored cheaply into later tests (see
+        :func:`pytest_fleetsim.fleetsim_baseline`)."""
+        return Baseline(self.snapshot())
+
+    def use_baseline(self, baseline: Baseline) -> None:
+        """Make the state a fresh copy of ``baseline`` (journal and faults are emptied)."""
+        self.cloud.restore(baseline.snapshot)
+        self.cloud.journal.clear()
+        self.cloud.faults.clear()
+        self._seeders.clear()
 
     # -- per-dialect seeding helpers -------------------------------------------------------
 

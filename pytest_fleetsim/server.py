@@ -1,22 +1,14 @@
-"""One live werkzeug server per process (per xdist worker), on 127.0.0.1 and an ephemeral port."""
+"""One live server per process (per xdist worker), on 127.0.0.1 and an ephemeral port.
+
+It is fleetsim's HTTP/1.1 keep-alive server (:mod:`fake_api.serving`), without an access log.
+"""
 
 from __future__ import annotations
 
 import threading
 from typing import Any, Optional
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: a downstream suite must not hear the fake."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            super().log(type, message, *args)
+from fake_api.serving import make_fleetsim_server
 
 
 class LiveServer:
@@ -44,8 +36,7 @@ class LiveServer:
 
     def start(self) -> str:
         if self._server is None:
-            server = make_server(self.host, self.port, self.app, threaded=True,
-                                 request_handler=_QuietHandler)
+            server = make_fleetsim_server(self.host, self.port, self.app, quiet=True)
             self.port = server.port
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -10,7 +10,8 @@ DIALECT = Dialect(
     name="balena",
     paths=(
         r"/(v[567]/|login_|actor/|whoami|user/|api-key/|device/|supervisor/|config(/|$)|auth/"
-        r"|device-types/|applcation/|application/|billing/|download|org/v1/)"
+        r"|device-types/|applcation/|application/|billing/|download|org/v1/"
+        r"|v[12]/[^/]+/resinhup$|v3/buildFromUrl|blink$)"
     ),
     hosts=("api.balena-cloud.com", "*.balena-cloud.com", "*.balena-devices.com"),
     make_backend=models.BalenaBackend,

@@ -9,6 +9,7 @@ unique constraints, keeps an index per link (children by parent id) and per uniq
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,6 +57,26 @@ class Hooks:
 
     def may_delete(self, resource: str, row: dict, actor: Any) -> bool:
         return True
+
+
+class RowsWhere:
+    """A read filter that passes the rows whose ``field`` (``"id"`` or a link) holds one of ``ids``
+    or a value ``also(value)`` accepts. It is a plain ``predicate(row)``, and the query planner
+    reads it too: it can then take the candidates from the link's index and decide visibility
+    once per parent instead of once per row (``ids`` must support ``in`` and iteration)."""
+
+    __slots__ = ("field", "ids", "also")
+
+    def __init__(self, field: str, ids: Any, also: Optional[Callable[[Any], bool]] = None) -> None:
+        self.field, self.ids, self.also = field, ids, also
+
+    def passes(self, value: Any) -> bool:
+        """Whether rows whose ``field`` is ``value`` are visible."""
+        return value in self.ids or (self.also is not None and bool(self.also(value)))
+
+    def __call__(self, row: dict) -> bool:
+        value = row.get(self.field)
+        return value in self.ids or (self.also is not None and bool(self.also(value)))
 
 
 @dataclass
@@ -135,8 +156,10 @@ class BalenaDb:
                 if not link.computed:
                     self.referrers[schema.canonical(link.target)].append((res.name, link))
         self._undo: Optional[list[Callable[[], None]]] = None  # set inside ``transaction()``
-        self._fk: dict[tuple[str, str], dict[Any, dict[int, None]]] = {}
+        # link index: (resource, link) -> parent id -> ids of the children, ascending
+        self._fk: dict[tuple[str, str], dict[Any, list[int]]] = {}
         self._uq: dict[tuple[str, tuple[str, ...]], dict[tuple, int]] = {}
+        self._ordered: dict[str, bool] = {}  # resource -> its table's keys ascend
         self.rebuild()
 
     # --- transactions ----------------------------------------------------------------------------
@@ -155,11 +178,13 @@ class BalenaDb:
             except BaseException:
                 for undo in reversed(self._undo):
                     undo()
-                for table in self.tables.values():  # rows put back keep their id order
-                    if any(a > b for a, b in zip(table, list(table)[1:])):
+                for name, table in self.tables.items():  # rows put back keep their id order
+                    if not self._ordered[name] and any(
+                            a > b for a, b in zip(table, list(table)[1:])):
                         rows = sorted(table.items())
                         table.clear()
                         table.update(rows)
+                    self._ordered[name] = True
                 raise
             finally:
                 self._undo = None
@@ -169,7 +194,10 @@ class BalenaDb:
             self._undo.append(undo)
 
     def _put(self, name: str, row: dict) -> None:
-        self.tables[name][row["id"]] = row
+        table = self.tables[name]
+        if table and row["id"] < next(reversed(table)):
+            self._ordered[name] = False
+        table[row["id"]] = row
         self._index(name, row)
 
     def _drop(self, name: str, rid: int) -> Optional[dict]:
@@ -179,11 +207,24 @@ class BalenaDb:
         return row
 
     def _replace(self, name: str, row: dict, values: dict) -> None:
-        """Change ``row`` in place to ``values`` (kept indexed)."""
-        self._unindex(name, row)
+        """Change ``row`` in place to ``values``; only the index entries whose value changed move."""
+        old = dict(row)
         row.clear()
         row.update(values)
-        self._index(name, row)
+        rid = row["id"]
+        for (_res, ln), index in self._fk_of(name):
+            before, after = old.get(ln), row.get(ln)
+            if before != after:
+                self._fk_remove(index, before, rid)
+                if after is not None:
+                    self._fk_add(index, after, rid)
+        for cols, index in self._uq_of(name):
+            before, after = tuple(old.get(c) for c in cols), tuple(row.get(c) for c in cols)
+            if before != after:
+                if index.get(before) == rid:
+                    del index[before]
+                if None not in after:
+                    index[after] = rid
 
     # --- indexes ---------------------------------------------------------------------------------
 
@@ -195,6 +236,13 @@ class BalenaDb:
         for name, table in self.tables.items():
             for row in table.values():
                 self._index(name, row)
+            keys = list(table)
+            self._ordered[name] = all(a < b for a, b in zip(keys, keys[1:]))
+
+    def in_id_order(self, resource: str) -> bool:
+        """Whether iterating the table gives ascending ids (true unless a row was inserted with
+        an explicit id below the highest), so that an index's id order is the table's order."""
+        return self._ordered[schema.canonical(resource)]
 
     def after_reset(self) -> None:
         self.rebuild()
@@ -213,7 +261,7 @@ class BalenaDb:
         for (_res, ln), index in self._fk_of(name):
             value = row.get(ln)
             if value is not None:
-                index.setdefault(value, {})[rid] = None
+                self._fk_add(index, value, rid)
         for cols, index in self._uq_of(name):
             key = tuple(row.get(c) for c in cols)
             if None not in key:
@@ -222,15 +270,34 @@ class BalenaDb:
     def _unindex(self, name: str, row: dict) -> None:
         rid = row["id"]
         for (_res, ln), index in self._fk_of(name):
-            bucket = index.get(row.get(ln))
-            if bucket is not None:
-                bucket.pop(rid, None)
-                if not bucket:
-                    del index[row.get(ln)]
+            self._fk_remove(index, row.get(ln), rid)
         for cols, index in self._uq_of(name):
             key = tuple(row.get(c) for c in cols)
             if index.get(key) == rid:
                 del index[key]
+
+    @staticmethod
+    def _fk_add(index: dict, value: Any, rid: int) -> None:
+        bucket = index.get(value)
+        if bucket is None:
+            index[value] = [rid]
+        elif rid > bucket[-1]:  # the usual case: a new row has the highest id
+            bucket.append(rid)
+        else:
+            at = bisect_left(bucket, rid)
+            if at == len(bucket) or bucket[at] != rid:
+                insort(bucket, rid)
+
+    @staticmethod
+    def _fk_remove(index: dict, value: Any, rid: int) -> None:
+        bucket = index.get(value)
+        if bucket is None:
+            return
+        at = bisect_left(bucket, rid)
+        if at < len(bucket) and bucket[at] == rid:
+            del bucket[at]
+            if not bucket:
+                del index[value]
 
     def _fk_of(self, name: str) -> Iterator:
         res = schema.RESOURCES[name]
@@ -256,12 +323,13 @@ class BalenaDb:
     def children(self, resource: str, fk_field: str, id: Any) -> list[dict]:
         """Rows of ``resource`` whose link ``fk_field`` is ``id`` (indexed)."""
         name = schema.canonical(resource)
-        ids = self._fk[(name, fk_field)].get(id, ())
         table = self.tables[name]
-        return [table[i] for i in sorted(ids)]
+        return [table[i] for i in self._fk[(name, fk_field)].get(id, ())]
 
     def child_ids(self, resource: str, fk_field: str, id: Any) -> Iterable[int]:
-        return self._fk[(schema.canonical(resource), fk_field)].get(id, {}).keys()
+        """Ids of the rows of ``resource`` whose link ``fk_field`` is ``id``, ascending (the
+        index's own list: do not change it)."""
+        return self._fk[(schema.canonical(resource), fk_field)].get(id, ())
 
     def lookup_unique(self, resource: str, cols: tuple[str, ...], values: tuple) -> Optional[int]:
         """The id of the row whose unique ``cols`` equal ``values``, or None (None if not indexed)."""

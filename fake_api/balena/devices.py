@@ -71,10 +71,12 @@ class Devices:
         if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)
                                     or self.db.get("user", user_id) is None):
             user_id = None
+        reported = {k: body[k] for k in ("supervisor_version", "os_version", "os_variant",
+                                         "mac_address") if isinstance(body.get(k), str)}
         with self.db.transaction():  # the device and its key, or neither
             device = self.db.insert("device", {
                 "uuid": uuid, "belongs_to__application": app_id,
-                "is_of__device_type": device_type["id"], "belongs_to__user": user_id,
+                "is_of__device_type": device_type["id"], "belongs_to__user": user_id, **reported,
             }, actor=caller)
             api_key = body.get("api_key")
             if isinstance(api_key, str) and api_key:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .auth import APPLICATION, DEVICE, USER, Actor
+from .db import RowsWhere
 
 #: Readable by anyone, writable by no one.
 REFERENCE = frozenset({
@@ -157,15 +158,15 @@ class Permissions:
         if resource == "application":
             return lambda row: row["id"] in access.apps or bool(row.get("is_public"))
         if resource in ("user__has__public_key",):
-            return lambda row: row.get("user") == access.user_id
+            return RowsWhere("user", (access.user_id,))
         if resource == "api_key":
             return lambda row: self._key_visible(row, access)
         if resource == "invitee":
             return None  # type: ignore[return-value]
         if resource in ("device", "release") and PARENT[resource][1] == "application":
-            link = PARENT[resource][0]
-            return lambda row: row.get(link) in access.apps or (
-                resource == "release" and self._public_app(row.get(link)))
+            # by fleet, so that the planner decides once per fleet, not once per row
+            return RowsWhere(PARENT[resource][0], access.apps,
+                             self._public_app if resource == "release" else None)
 
         def visible(row: dict) -> bool:
             kind, owner_id = self.owner(resource, row)
@@ -195,9 +196,11 @@ class Permissions:
 
     def _device_filter(self, resource: str, actor: Actor) -> Callable[[dict], bool]:
         if resource == "device":
-            return lambda row: row["id"] == actor.id
+            return RowsWhere("id", (actor.id,))
         if resource == "application":
             return lambda row: row["id"] == actor.application or bool(row.get("is_public"))
+        if resource in PARENT and PARENT[resource][1] == "device":
+            return RowsWhere(PARENT[resource][0], (actor.id,))
 
         def visible(row: dict) -> bool:
             if resource in PARENT and PARENT[resource][1] == "device":

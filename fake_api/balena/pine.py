@@ -46,7 +46,7 @@ class Pine:
         target = parse_target(path)
         reader = Reader(self.db, actor, names)
         res = reader.resource(target.resource)
-        opts = parse_query(query)
+        opts = parse_query(names.query_in(query))
         if method in ("GET", "HEAD"):  # Flask answers HEAD with the GET view, minus the body
             return self._get(reader, res, target, opts)
         if target.count:

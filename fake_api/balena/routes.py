@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..http import base_url, json_response, read_json
+from . import routes_device
 from .auth import actor_from_request
 from .errors import not_found
 from .models import BalenaBackend
@@ -105,24 +106,6 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
         backend.accept_invite(actor(), "organization", token)
         return _text("OK")
 
-    @bp.post("/supervisor/<path:action>")
-    def supervisor(action: str) -> Response:
-        answer = backend.supervisor_action(actor(), action, _body())
-        return json_response(answer) if isinstance(answer, dict) else _text(answer)
-
-    # device.ping posts to /supervisor//ping (an SDK bug): answer it as is, no 308 redirect
-    bp.add_url_rule("/supervisor//<path:action>", "supervisor_double_slash", supervisor,
-                    methods=["POST"], merge_slashes=False)
-
-    @bp.get("/device/v2/<uuid>/state")
-    def target_state(uuid: str) -> Response:
-        return json_response(backend.target_state(actor(), uuid))
-
-    @bp.get("/device/v3/fleet/<uuid>/state/")
-    def fleet_target_state(uuid: str) -> Response:
-        return json_response(backend.fleet_target_state(actor(), uuid,
-                                                        request.args.get("releaseUuid")))
-
     @bp.post("/download-config")
     def download_config() -> Response:
         return json_response(backend.download_config(actor(), _body(), base_url()))
@@ -147,4 +130,5 @@ def make_blueprint(backend: BalenaBackend) -> Blueprint:
         routes_pine = None  # type: ignore[assignment]
     if routes_pine is not None:
         routes_pine.register(bp, backend)
+    routes_device.register(bp, backend)  # device side, supervisor proxy, logs (part 2)
     return bp

@@ -52,6 +52,10 @@ class Version(Names):
             return None
         return self.fields_out.get(resource, {}).get(name, name)
 
+    def query_in(self, query: str) -> str:
+        """The raw query string as the engine reads it (older versions rewrite their syntax)."""
+        return query
+
     def body_in(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
         """A request body with v7 field names (names unknown to the model pass through for the db
         to refuse; v7 names this version does not have are refused here)."""
@@ -83,3 +87,129 @@ V6 = Version(
 )
 
 VERSIONS: dict[str, Version] = {"v6": V6, "v7": V7}
+
+
+class V5Version(Version):
+    """API v5 (balena-sdk 9.x, the seed document's older SDK): v6's names plus v5's resource
+    names, and pinejs's verbose row format of the time: every row carries
+    ``__metadata: {"uri": "/resin/<resource>(<id>)", "type": ""}`` and every unexpanded link is
+    ``{"__deferred": {"uri": "/resin/<target>(<id>)"}, "__id": id}``; the link to a row's actor is
+    the bare actor id (as the seed document's rows show)."""
+
+    URI_ROOT = "/resin"
+
+    def link(self, resource: str, id: Any) -> Any:
+        if resource == "actor":
+            return id
+        name = self.resources_out.get(resource, resource)
+        return {"__deferred": {"uri": f"{self.URI_ROOT}/{name}({id})"}, "__id": id}
+
+    def decorate(self, resource: str, out: dict, row: dict) -> None:
+        name = self.resources_out.get(resource, resource)
+        out["__metadata"] = {"uri": f"{self.URI_ROOT}/{name}({row.get('id')})", "type": ""}
+        if resource == "device" and "image_install" in out:
+            out.setdefault("gateway_download", [])  # dependent devices' downloads: none here
+
+    def query_in(self, query: str) -> str:
+        """9.x writes options inside ``$expand(...)`` separated by ``&`` (pinejs then read both);
+        they become ``;``. Its ``gateway_download`` expansion (dependent devices, gone from the
+        model) is dropped and served as an empty list by :meth:`decorate`."""
+        out, depth = [], 0
+        for ch in query:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth = max(0, depth - 1)
+            out.append(";" if ch == "&" and depth else ch)
+        return _drop_expand("".join(out), "gateway_download")
+
+    def bind(self, reader: Any) -> Version:
+        return _BoundV5(self, reader)
+
+    #: Fields 9.x sends that v5 accepted and ignored (a device variable's fleet).
+    IGNORED = {"device_config_variable": {"application"},
+               "device_environment_variable": {"application"}}
+
+    def body_in(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        ignored = self.IGNORED.get(resource, ())
+        return super().body_in(resource, {k: v for k, v in body.items() if k not in ignored})
+
+
+class _BoundV5(V5Version):
+    """V5 for one request: the v5 fields that are values of related rows (a device type's slug,
+    a release's commit) are read and written through the request's data."""
+
+    def __init__(self, v5: V5Version, reader: Any) -> None:
+        self.__dict__.update(v5.__dict__)
+        self.reader = reader
+
+    def bind(self, reader: Any) -> Version:
+        return self
+
+    def _slug(self, device_type_id: Any) -> Optional[str]:
+        row = self.reader.db.get("device_type", device_type_id)
+        return row["slug"] if row else None
+
+    def _commit(self, release_id: Any) -> Optional[str]:
+        row = self.reader.db.get("release", release_id)
+        return row["commit"] if row else None
+
+    def decorate(self, resource: str, out: dict, row: dict) -> None:
+        super().decorate(resource, out, row)
+        if resource == "application" and "is_for__device_type" in out:
+            out["device_type"] = self._slug(row.get("is_for__device_type"))
+            out["commit"] = self._commit(row.get("should_be_running__release"))
+        elif resource == "device" and "is_of__device_type" in out:
+            out["device_type"] = self._slug(row.get("is_of__device_type"))
+            out["is_on__commit"] = self._commit(row.get("is_running__release"))
+
+    def body_in(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = dict(body)
+        db = self.reader.db
+        if resource in ("application", "device") and isinstance(body.get("device_type"), str):
+            found = db.find("device_type_alias", is_referenced_by__alias=body.pop("device_type"))
+            field = "is_for__device_type" if resource == "application" else "is_of__device_type"
+            body[field] = found[0]["device_type"] if found else -1  # -1: refused by the FK
+        if resource == "application" and "commit" in body:
+            commit = body.pop("commit")
+            found = db.find("release", commit=commit) if isinstance(commit, str) else []
+            body["should_be_running__release"] = found[0]["id"] if found else None
+        actor = self.reader.actor
+        if resource == "application" and "organization" not in body and actor is not None \
+                and getattr(actor, "kind", None) == "user":
+            found = db.find("organization", handle=actor.username)  # v5 fleets were a user's
+            if found:
+                body["organization"] = found[0]["id"]
+        return super().body_in(resource, body)
+
+
+def _drop_expand(query: str, nav: str) -> str:
+    """``query`` without the ``$expand`` item ``nav(...)`` (wherever it is nested)."""
+    while True:
+        at = query.find(nav + "(")
+        if at < 0:
+            return query
+        depth, end = 0, at + len(nav)
+        for end in range(at + len(nav), len(query)):
+            depth += {"(": 1, ")": -1}.get(query[end], 0)
+            if depth == 0:
+                break
+        start, stop = at, end + 1
+        if start > 0 and query[start - 1] == ",":
+            start -= 1
+        elif stop < len(query) and query[stop] == ",":
+            stop += 1
+        query = query[:start] + query[stop:]
+
+
+V5 = V5Version(
+    "v5",
+    resources={  # the last name of a resource is the one its rows and links are served under
+        "my_application": "application", "application": "application",
+        "application_environment_variable": "application_environment_variable",
+        "environment_variable": "application_environment_variable",
+    },
+    fields=V6.fields,
+    absent=V6.absent,
+)
+VERSIONS["v5"] = V5

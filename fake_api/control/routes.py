@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
+import hmac
 import html
-from typing import Any
+import re
+from typing import Any, Optional
 
 from flask import Blueprint, Response, request
 
@@ -16,15 +19,24 @@ def make_blueprint(app: Any) -> Blueprint:
     cloud = app.cloud
     bp = Blueprint("fleetsim_control", __name__, url_prefix="/__fleetsim__")
 
+    @bp.before_request
+    def _require_token() -> None:
+        """With a control token set, every route but the health check needs it."""
+        if request.endpoint != "fleetsim_control.health" and not _token_ok(app):
+            raise FleetsimError(
+                "the control plane needs the token fleetsim serve printed at start: send "
+                "'Authorization: Bearer <token>' or 'X-Fleetsim-Token: <token>'", 401)
+
     @bp.get("/health")
     def health() -> Response:
-        return json_response({
+        body: dict[str, Any] = {
             "status": "ok",
             "version": __version__,
             "dialects": [d.name for d in app.dialects],
-            "seed": cloud.seed,
-            "clock": cloud.clock.to_json(),
-        })
+        }
+        if _token_ok(app):  # the seed predicts every seeded credential: only for the token holder
+            body.update(seed=cloud.seed, clock=cloud.clock.to_json())
+        return json_response(body)
 
     @bp.post("/reset")
     def reset() -> Response:
@@ -74,8 +86,11 @@ def make_blueprint(app: Any) -> Blueprint:
 
     @bp.post("/faults")
     def faults_add() -> Response:
+        spec = read_json()
+        if not isinstance(spec, dict):
+            raise FleetsimError("bad fault rule: give a JSON object of options", 400)
         try:
-            rule = cloud.faults.add(**read_json())
+            rule = cloud.faults.add(**spec)
         except (ValueError, TypeError) as exc:
             raise FleetsimError(f"bad fault rule: {exc}", 400) from None
         return json_response(rule.to_json(), 201)
@@ -95,11 +110,17 @@ def make_blueprint(app: Any) -> Blueprint:
     def journal() -> Response:
         args = request.args
         status = args.get("status")
+        if status is not None and not (status.isdigit() and len(status) == 3):
+            raise FleetsimError(f"'status' must be an HTTP status code such as 404, not {status!r}", 400)
+        path = args.get("path")
+        if path is not None and len(path) > 2048:
+            raise FleetsimError("'path' is longer than 2048 characters", 400)
         entries = cloud.journal.entries(
             dialect=args.get("dialect"),
             method=args.get("method"),
-            path=args.get("path"),
-            status=int(status) if status and status.isdigit() else None,
+            # compiled here (re's cache is bounded), not through fnmatch's large pattern cache
+            path=re.compile(fnmatch.translate(path)) if path else None,
+            status=int(status) if status is not None else None,
         )
         return json_response({"entries": [e.to_json() for e in entries]})
 
@@ -111,18 +132,37 @@ def make_blueprint(app: Any) -> Blueprint:
     @bp.post("/scenario")
     def scenario() -> Response:
         body = read_json()
+        if not isinstance(body, dict):
+            raise FleetsimError('give {"name": "<shipped name>"} or the scenario itself', 400)
         source = body["name"] if set(body) == {"name"} else body
         try:
-            summary = scenarios.load(cloud, source, request.host_url, app.dialects)
+            summary = scenarios.load(cloud, source, request.host_url, app.dialects,
+                                     allow_files=bool(app.config.get("FLEETSIM_SCENARIO_FILES")))
         except scenarios.ScenarioError as exc:
             raise FleetsimError(str(exc), 400) from None
         return json_response(summary)
+
+    @bp.get("/credentials")
+    def credentials() -> Response:
+        return json_response({"scenarios": scenarios.loaded(cloud)})
 
     @bp.get("/")
     def dashboard() -> Response:
         return Response(_dashboard(app), mimetype="text/html")
 
     return bp
+
+
+def _token_ok(app: Any) -> bool:
+    expected: Optional[str] = app.config.get("FLEETSIM_CONTROL_TOKEN")
+    if not expected:
+        return True
+    auth = request.headers.get("Authorization", "")
+    given = (auth[7:].strip() if auth[:7].lower() == "bearer " else "") \
+        or request.headers.get("X-Fleetsim-Token", "")
+    if not given and request.method == "GET" and request.endpoint == "fleetsim_control.dashboard":
+        given = request.args.get("token", "")  # a browser cannot send a header
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _dashboard(app: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from typing import Any, Mapping, Optional
 from urllib.parse import urlencode
 
@@ -24,6 +25,27 @@ class UrlRefused(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+def filename_problem(name: str) -> Optional[str]:
+    """Why ``name`` cannot be a file name (control characters, lone surrogates), or None.
+
+    Dialects refuse such names at input, in their own error format: a name is echoed in
+    ``Content-Disposition`` headers and download URLs, where neither fits.
+    """
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "must not contain control characters"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def safe_name(name: str) -> str:
+    """``name`` with control characters and lone surrogates replaced by ``_``: what a download
+    URL may carry for any stored name (unchanged for every name that passes input checks)."""
+    return "".join("_" if unicodedata.category(c) in ("Cc", "Cs") else c for c in name)
 
 
 def digests(data: bytes) -> dict[str, Any]:

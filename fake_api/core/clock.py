@@ -7,6 +7,7 @@ rate-limit windows are reproducible. A real clock follows the wall clock, shifte
 
 from __future__ import annotations
 
+import math
 import threading
 import time as _time
 from datetime import datetime, timedelta, timezone
@@ -14,26 +15,51 @@ from typing import Callable, Optional, Union
 
 UTC = timezone.utc
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+#: The clock stays within these bounds, so that ``now + a lifetime`` never overflows a datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 When = Union[datetime, str, float, int]
 
 
 def parse_when(value: When) -> datetime:
-    """A datetime from a datetime, an ISO-8601 string (``Z`` allowed) or a Unix timestamp."""
+    """A UTC datetime from a datetime, an ISO-8601 string (``Z`` allowed) or a Unix timestamp;
+    a ``ValueError`` that says why when there is none (``0001-01-01T00:00:00+23:59`` is not)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
+        parsed = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"not a time: {value!r}")
+        try:
+            parsed = datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"the timestamp {value!r} is out of range") from None
+    elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise TypeError(f"cannot read a time from {type(value).__name__}: {value!r}")
+            raise ValueError(f"not an ISO-8601 time: {value[:80]!r}") from None
+        if not parsed.tzinfo:
+            parsed = parsed.replace(tzinfo=UTC)
+    else:
+        raise TypeError(f"cannot read a time from {type(value).__name__}: {value!r}")
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"the time {str(value)[:80]!r} is out of range") from None
+
+
+def bounded(moment: When) -> datetime:
+    """:func:`parse_when`, refusing times outside the clock's range (``ValueError``)."""
+    utc = parse_when(moment)
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(
+            f"the time {str(moment)[:80]!r} is out of range: the clock stays between "
+            f"{EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return utc
 
 
 def isoformat(moment: datetime) -> str:
@@ -47,7 +73,7 @@ class Clock:
     def __init__(self, virtual: bool = True, start: Optional[When] = None) -> None:
         self._lock = threading.Lock()
         self.virtual = virtual
-        self._start = parse_when(start) if start is not None else DEFAULT_START
+        self._start = bounded(start) if start is not None else DEFAULT_START
         self._listeners: list[Callable[[datetime], None]] = []
         self.reset()
 
@@ -55,7 +81,7 @@ class Clock:
         """Back to the start time (virtual) or to the wall clock (real)."""
         with self._lock:
             if start is not None:
-                self._start = parse_when(start)
+                self._start = bounded(start)
             self._virtual_now = self._start
             self._offset = 0.0
 
@@ -80,25 +106,44 @@ class Clock:
         days: float = 0,
     ) -> datetime:
         """Move time forward; returns the new now. Negative steps are refused."""
-        step = seconds + 60 * minutes + 3600 * hours + 86400 * days
+        try:
+            step = float(seconds + 60 * minutes + 3600 * hours + 86400 * days)
+        except OverflowError:
+            step = math.inf
+        if not math.isfinite(step):
+            raise ValueError(f"the clock cannot advance by {step!r} s")
         if step < 0:
             raise ValueError(f"the clock only moves forward; use set() to go back ({step} s)")
         with self._lock:
+            now = self.now()
+            if step >= (LATEST - now).total_seconds():
+                raise ValueError(f"advancing by {step:g} s would take the clock past "
+                                 f"{LATEST.isoformat()}")
             if self.virtual:
-                self._virtual_now = self._virtual_now + timedelta(seconds=step)
+                self._virtual_now = now + timedelta(seconds=step)
             else:
                 self._offset += step
         return self._notify()
 
     def set(self, moment: When) -> datetime:
         """Jump to ``moment`` (either direction)."""
-        target = parse_when(moment)
+        target = bounded(moment)
         with self._lock:
             if self.virtual:
                 self._virtual_now = target
             else:
                 self._offset = target.timestamp() - _time.time()
         return self._notify()
+
+    @property
+    def offset(self) -> float:
+        """Seconds a real clock runs ahead of the wall clock (what ``advance``/``set`` added)."""
+        return self._offset
+
+    @offset.setter
+    def offset(self, seconds: float) -> None:
+        with self._lock:
+            self._offset = float(seconds)
 
     def on_change(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(now)`` after every ``advance`` or ``set`` (used by simulations)."""

@@ -27,6 +27,9 @@ class Dialect:
     render_error: ErrorRenderer
     make_seeder: Optional[Callable[[Any, str], Any]] = None
     load_scenario: Optional[Callable[[Any, Any], dict]] = None
+    #: ``True``: a path with ``//`` is served as if the slashes were one (the app rewrites it);
+    #: ``False``: it only matches routes written with ``//`` (else a 404 in this dialect's format).
+    merge_slashes: bool = False
     _paths_re: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

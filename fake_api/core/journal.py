@@ -6,10 +6,14 @@ import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from typing import Any, Iterable, Optional, Pattern, Union
 
 PathMatch = Union[str, Pattern[str], None]
+
+#: The most of a request's method, path or query string an entry keeps (the rest is cut, and the entry
+#: says ``truncated``), so 10,000 entries of 30 KB URLs cannot grow the journal to gigabytes.
+MAX_TEXT = 1024
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Entry:
     duration_ms: float
     time: str
     fault: Optional[str] = None
+    truncated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -33,7 +38,14 @@ def path_matches(pattern: PathMatch, path: str) -> bool:
         return True
     if isinstance(pattern, re.Pattern):
         return pattern.search(path) is not None
-    return fnmatchcase(path, pattern)
+    return glob(pattern).match(path) is not None
+
+
+def glob(pattern: str) -> Pattern[str]:
+    """A glob as a compiled regex. ``fnmatch`` caches up to 32,768 compiled patterns forever,
+    which user-supplied patterns (a journal filter, a query) could fill with megabytes; ``re``
+    keeps at most a few hundred."""
+    return re.compile(translate(pattern))
 
 
 class Journal:
@@ -46,6 +58,12 @@ class Journal:
             self._entries.append(entry)
 
     def record_request(self, **fields: Any) -> None:
+        """Record one request, cutting its method, path and query to :data:`MAX_TEXT` characters."""
+        for name in ("method", "path", "query"):
+            text = fields.get(name)
+            if isinstance(text, str) and len(text) > MAX_TEXT:
+                fields[name] = text[:MAX_TEXT]
+                fields["truncated"] = True
         self.record(Entry(**fields))
 
     def clear(self) -> None:
@@ -69,6 +87,8 @@ class Journal:
         """The entries that match every given criterion, oldest first."""
         with self._lock:
             snapshot: Iterable[Entry] = list(self._entries)
+        if isinstance(path, str):
+            path = glob(path)
         return [
             e
             for e in snapshot

@@ -8,10 +8,11 @@ client's field set.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from ..core.errors import Conflict
-from . import auth
+from ..core.index import Indexes, Rows, TableIndex
+from . import auth, checkin
 from .errors import BadRequest, InvalidId
 from .fields import page, text
 
@@ -47,6 +48,51 @@ class BackendBase:
         self.builds = store.table("fl33t.builds")
         self.fleets = store.table("fl33t.fleets")
         self.devices = store.table("fl33t.devices")
+        self.indexes = _make_indexes(self)
+        #: (team_id, train_id, unreleased) -> key of the newest eligible build (or None): the
+        #: auto-update target, dropped whenever a build of that train changes.
+        self._newest: dict[tuple[str, str, bool], Optional[str]] = {}
+
+    # -- indexes: keys only, derived from the tables ------------------------------------------
+
+    def after_reset(self) -> None:
+        self.indexes.clear_all()
+        self._newest.clear()
+
+    def after_restore(self) -> None:
+        self.indexes.rebuild_all()
+        self._newest.clear()
+
+    def _put(self, table: Any, table_key: str, record: dict) -> None:
+        """Store a new record (every insert goes through here, so the indexes follow)."""
+        self.indexes.put(table, table_key, record)
+        self._touched(table, record)
+
+    def _changed(self, table: Any, table_key: str, record: dict) -> None:
+        """A record was changed in place: regroup it."""
+        self.indexes.changed(table, table_key, record)
+        self._touched(table, record)
+
+    def _drop(self, table: Any, table_key: str) -> None:
+        self._touched(table, self.indexes.drop(table, table_key))
+
+    def _touched(self, table: dict, record: dict) -> None:
+        if table is self.builds:
+            for unreleased in (False, True):
+                self._newest.pop((record["team_id"], record["train_id"], unreleased), None)
+
+    def index_problems(self) -> list[str]:
+        """Where an index or the newest-build cache disagrees with a scan (tests call this)."""
+        found = self.indexes.problems()
+        for (team_id, train_id, unreleased), cached in list(self._newest.items()):
+            builds = [b for b in self.builds.values()
+                      if b["team_id"] == team_id and b["train_id"] == train_id]
+            target = checkin.target_build({"unreleased": unreleased}, builds, None)
+            expected = key(team_id, target["build_id"]) if target else None
+            if cached != expected:
+                found.append(f"newest build of {team_id}/{train_id} (unreleased={unreleased}): "
+                             f"cached {cached}, scan gives {expected}")
+        return found
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -70,10 +116,20 @@ class BackendBase:
             raise InvalidId(kind, obj_id)
         return record
 
-    @staticmethod
-    def _of_team(table: Mapping[str, dict], team_id: str, **match: Any) -> list[dict]:
-        return [r for r in table.values() if r["team_id"] == team_id
-                and all(r.get(k) == v for k, v in match.items() if v is not None)]
+    def _of_team(self, table: Mapping[str, dict], team_id: str, **match: Any) -> Sequence[dict]:
+        """A team's records of ``table`` (in table order) whose fields equal every non-None
+        ``match`` value: the smallest index group that answers, filtered by the rest."""
+        index: TableIndex = self.indexes[table.name]  # type: ignore[attr-defined]
+        match = {k: v for k, v in match.items() if v is not None}
+        groups = [(index.count(k, (team_id, v)), k) for k, v in match.items() if k in index.groupings]
+        if not groups:
+            rows = Rows(index, "team", team_id)
+        else:
+            _, name = min(groups)
+            rows = Rows(index, name, (team_id, match.pop(name)))
+        if not match:
+            return rows
+        return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
 
     def _train_ref(self, team_id: str, train_id: Any) -> str:
         """A train id from a body: required, and naming a train of this team (else 400)."""
@@ -111,3 +167,30 @@ class BackendBase:
 
     require = staticmethod(auth.require)
 
+
+
+def _team(record: dict) -> str:
+    return record["team_id"]
+
+
+def _by(field: str) -> Any:
+    """Group by ``(team_id, record[field])``; records without the field are left out."""
+    def bucket(record: dict) -> Optional[tuple[str, str]]:
+        value = record.get(field)
+        return None if value is None else (record["team_id"], value)
+    return bucket
+
+
+def _make_indexes(b: BackendBase) -> Indexes:
+    """The groupings ``_of_team`` can answer from: by team, and by the fields lists filter on.
+    Sessions are grouped by team only when they are not a device's own session."""
+    return Indexes({
+        b.sessions.name: TableIndex(
+            b.sessions, team=lambda s: s["team_id"] if s.get("device_id") is None else None),
+        b.trains.name: TableIndex(b.trains, team=_team),
+        b.builds.name: TableIndex(b.builds, team=_team, train_id=_by("train_id")),
+        b.fleets.name: TableIndex(b.fleets, team=_team, train_id=_by("train_id"),
+                                  build_id=_by("build_id")),
+        b.devices.name: TableIndex(b.devices, team=_team, fleet_id=_by("fleet_id"),
+                                   build_id=_by("build_id")),
+    })

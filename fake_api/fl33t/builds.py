@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 from ..core.blobs import UrlRefused
 from ..core.errors import Conflict, Forbidden, NotFound
-from . import views
+from . import auth, views
 from .base import BackendBase, key, paged
 from .errors import BadRequest, InUse
-from .fields import envelope, flag, text
+from .fields import envelope, file_name, flag, text
 
 #: Lifetimes of the signed URLs. fl33t documents 3 minutes for ``download_url``; the upload URL's
 #: lifetime is not documented (an hour is a guess, long enough for a slow firmware upload).
@@ -36,15 +36,21 @@ class BuildRules(BackendBase):
         """An absolute signed URL (the signature covers the unquoted path)."""
         return f"{base_url.rstrip('/')}{quote(path)}?{self.blobs.sign(path, ttl, method)}"
 
-    def build_view(self, record: dict, base_url: str) -> dict:
+    def build_view(self, record: dict, base_url: str, viewer: Optional[dict] = None) -> dict:
         """The client's Build, with fresh signed URLs: ``download_url`` once the file is there,
-        ``upload_url`` until it is."""
+        ``upload_url`` until it is.
+
+        The upload URL is a credential (whoever holds it may PUT the firmware), so only a
+        ``viewer`` that may create builds sees it; others get ``null``, as for an uploaded
+        build. ``viewer=None`` is the fake itself (seeding helpers).
+        """
         team_id, build_id = record["team_id"], record["build_id"]
         download = upload = None
         if record["status"] == "available":
             download = self._signed(base_url, self._download_path(team_id, build_id),
                                     DOWNLOAD_TTL, "GET")
-        elif record["status"] == "created":
+        elif record["status"] == "created" and (viewer is None
+                                                 or auth.allowed(viewer, "build.create")):
             upload = self._signed(base_url, self._upload_path(team_id, build_id),
                                   UPLOAD_TTL, "PUT")
         return views.build(record, download, upload)
@@ -54,12 +60,12 @@ class BuildRules(BackendBase):
         self.require(actor, "build.read")
         rows = self._of_team(self.builds, team_id, train_id=args.get("train_id") or None,
                              version=args.get("version") or None)
-        return paged(rows, args, "build", lambda b: self.build_view(b, base_url))
+        return paged(rows, args, "build", lambda b: self.build_view(b, base_url, actor))
 
     def get_build(self, actor: dict, team_id: str, build_id: str, base_url: str) -> dict:
         self.require(actor, "build.read")
         return {"build": self.build_view(self._find(self.builds, team_id, build_id, "build"),
-                                         base_url)}
+                                         base_url, actor)}
 
     def create_build(self, actor: dict, team_id: str, body: Any, base_url: str,
                      build_id: Optional[str] = None) -> dict:
@@ -76,7 +82,7 @@ class BuildRules(BackendBase):
             "version": text(data, "version", required=True),
             "released": bool(flag(data, "released")),
             "status": "created",
-            "filename": text(data, "filename") or None,
+            "filename": file_name(text(data, "filename")) or None,
             "md5sum": md5sum.lower() if md5sum else None,
             "size": None,
             "upload_tstamp": None,
@@ -84,8 +90,8 @@ class BuildRules(BackendBase):
             "created": self.clock.isoformat(),
         }
         record["build_id"] = self._new_id(self.builds, team_id, "fl33t.build", build_id)
-        self.builds[key(team_id, record["build_id"])] = record
-        return {"build": self.build_view(record, base_url)}
+        self._put(self.builds, key(team_id, record["build_id"]), record)
+        return {"build": self.build_view(record, base_url, actor)}
 
     def update_build(self, actor: dict, team_id: str, build_id: str, body: Any) -> None:
         """``version`` and ``released`` change; the file's facts and the train are read-only."""
@@ -98,6 +104,7 @@ class BuildRules(BackendBase):
         if "released" in data:
             changes["released"] = bool(flag(data, "released"))
         record.update(changes)
+        self._changed(self.builds, key(team_id, build_id), record)
 
     def delete_build(self, actor: dict, team_id: str, build_id: str) -> None:
         """Refused (409) while a fleet is pinned to the build."""
@@ -109,7 +116,7 @@ class BuildRules(BackendBase):
             raise InUse(f"build {build_id} is the build of fleet(s) {names}; unassign it first")
         if record.get("blob_id"):
             self.blobs.delete(record["blob_id"])
-        del self.builds[key(team_id, build_id)]
+        self._drop(self.builds, key(team_id, build_id))
 
     def receive_upload(self, team_id: str, build_id: str, args: Mapping[str, str], data: bytes,
                        filename: Optional[str]) -> dict:
@@ -121,6 +128,7 @@ class BuildRules(BackendBase):
         """
         self._verify(self._upload_path(team_id, build_id), args, "PUT")
         record = self._find(self.builds, team_id, build_id, "build")
+        file_name(filename)
         if record["status"] != "created":
             raise Conflict(f"build {build_id} was already uploaded (status {record['status']})")
         name = filename or record.get("filename") or f"{build_id}.bin"
@@ -135,6 +143,7 @@ class BuildRules(BackendBase):
             "upload_tstamp": self.clock.isoformat(),
             "status": "failed" if declared and declared != blob["md5"] else "available",
         })
+        self._changed(self.builds, key(team_id, build_id), record)
         return record
 
     def download(self, team_id: str, build_id: str, args: Mapping[str, str]) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from ..core.blobs import filename_problem
 from .errors import BadRequest
 
 DEFAULT_LIMIT = 25
@@ -33,6 +34,16 @@ def text(obj: Mapping[str, Any], key: str, *, required: bool = False,
         raise BadRequest(f"'{key}' must be a string, not {type(value).__name__}")
     if len(value) > max_length:
         raise BadRequest(f"'{key}' is longer than {max_length} characters")
+    return value
+
+
+def file_name(value: Optional[str], key: str = "filename") -> Optional[str]:
+    """A file name (from a body or an upload's ``Content-Disposition``): 400 for one that
+    cannot be echoed in a download's header (control characters, lone surrogates)."""
+    if value:
+        problem = filename_problem(value)
+        if problem:
+            raise BadRequest(f"'{key}' {problem}")
     return value
 
 

@@ -60,7 +60,7 @@ class FleetRules(BackendBase):
                          "device": True}},
             token=record["session_token"], device_id=record["device_id"])
         record["session_token"] = session["session"]["session_token"]
-        self.devices[key(team_id, record["device_id"])] = record
+        self._put(self.devices, key(team_id, record["device_id"]), record)
         self._count(record, +1)
         return record
 
@@ -111,6 +111,7 @@ class FleetRules(BackendBase):
         self._count(record, -1)
         record.update(changes)
         self._count(record, +1)
+        self._changed(self.devices, key(team_id, device_id), record)
 
     def delete_device(self, actor: dict, team_id: str, device_id: str) -> None:
         """Also revokes the device's session."""
@@ -118,9 +119,9 @@ class FleetRules(BackendBase):
         record = self._find(self.devices, team_id, device_id, "device")
         session = self.sessions.get(record.get("session_token") or "")
         if session is not None and session.get("device_id") == device_id:
-            del self.sessions[record["session_token"]]
+            self._drop(self.sessions, record["session_token"])
         self._count(record, -1)
-        del self.devices[key(team_id, device_id)]
+        self._drop(self.devices, key(team_id, device_id))
 
     def checkin(self, actor: dict, team_id: str, device_id: str, body: Any,
                 base_url: str) -> Optional[dict]:
@@ -133,8 +134,9 @@ class FleetRules(BackendBase):
                              '{"checkin": {"build_id": "<installed build id>"}}')
         installed = text(data, "build_id") or None
         self._count(record, -1)
-        if installed is not None:
+        if installed is not None and installed != record["build_id"]:
             record["build_id"] = installed
+            self._changed(self.devices, key(team_id, device_id), record)
         record["checkin_tstamp"] = self.clock.isoformat()
         record["checkins"] = record.get("checkins", 0) + 1
         self._count(record, +1)
@@ -146,7 +148,7 @@ class FleetRules(BackendBase):
         if not fleet.get("build_id") and installed is not None and not checkin.moves_forward(
                 target, self.builds.get(key(team_id, installed))):
             return None
-        return {"build": self.build_view(target, base_url)}
+        return {"build": self.build_view(target, base_url, actor)}
 
     # -- fleets ------------------------------------------------------------------------------
 
@@ -178,7 +180,7 @@ class FleetRules(BackendBase):
             "created": self.clock.isoformat(),
         }
         record["fleet_id"] = self._new_id(self.fleets, team_id, "fl33t.fleet", fleet_id)
-        self.fleets[key(team_id, record["fleet_id"])] = record
+        self._put(self.fleets, key(team_id, record["fleet_id"]), record)
         return {"fleet": views.fleet(record)}
 
     def update_fleet(self, actor: dict, team_id: str, fleet_id: str, body: Any) -> None:
@@ -198,6 +200,7 @@ class FleetRules(BackendBase):
         if "unreleased" in data:
             changes["unreleased"] = bool(flag(data, "unreleased"))
         record.update(changes)
+        self._changed(self.fleets, key(team_id, fleet_id), record)
 
     def delete_fleet(self, actor: dict, team_id: str, fleet_id: str) -> None:
         """Refused (409) while devices belong to the fleet."""
@@ -206,7 +209,7 @@ class FleetRules(BackendBase):
         count = len(self._of_team(self.devices, team_id, fleet_id=fleet_id))
         if count:
             raise InUse(f"fleet {fleet_id} still has {count} device(s); move or delete them first")
-        del self.fleets[key(team_id, fleet_id)]
+        self._drop(self.fleets, key(team_id, fleet_id))
 
     def _count(self, device: dict, sign: int) -> None:
         """Add (``+1``) or remove (``-1``) a device's share of its fleet's ``size`` and rollout
@@ -242,7 +245,17 @@ class FleetRules(BackendBase):
         }
 
     def _target(self, fleet: dict) -> Optional[dict]:
+        """The fleet's target build; an auto-updating fleet's comes from the newest-build cache,
+        so a check-in does not look at every build of the train."""
         team_id = fleet["team_id"]
-        pinned = self.builds.get(key(team_id, fleet["build_id"])) if fleet.get("build_id") else None
+        if fleet.get("build_id"):
+            pinned = self.builds.get(key(team_id, fleet["build_id"]))
+            return checkin.target_build(fleet, [], pinned)
+        cache_key = (team_id, fleet["train_id"], bool(fleet.get("unreleased")))
+        if cache_key in self._newest:
+            found = self._newest[cache_key]
+            return None if found is None else self.builds[found]
         train_builds = self._of_team(self.builds, team_id, train_id=fleet["train_id"])
-        return checkin.target_build(fleet, train_builds, pinned)
+        target = checkin.target_build(fleet, list(train_builds), None)
+        self._newest[cache_key] = None if target is None else key(team_id, target["build_id"])
+        return target

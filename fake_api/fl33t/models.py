@@ -41,7 +41,7 @@ class Fl33tBackend(FleetRules, BuildRules):
     def list_sessions(self, actor: dict, team_id: str, args: Mapping[str, str]) -> dict:
         """API and account sessions; device sessions live with their devices and are not listed."""
         self.require(actor, "session.read")
-        rows = [s for s in self._of_team(self.sessions, team_id) if s.get("device_id") is None]
+        rows = self._of_team(self.sessions, team_id)  # (device sessions are not indexed)
         return paged(rows, args, "session", views.session)
 
     def get_session(self, actor: dict, team_id: str, token: str) -> dict:
@@ -71,7 +71,7 @@ class Fl33tBackend(FleetRules, BuildRules):
         record["created"] = self.clock.isoformat()
         record["session_token"] = self._new_token(
             "fl33t.device_session" if device_id else "fl33t.session", token)
-        self.sessions[record["session_token"]] = record
+        self._put(self.sessions, record["session_token"], record)
         return {"session": views.session(record)}
 
     def update_session(self, actor: dict, team_id: str, token: str, body: Any) -> None:
@@ -88,6 +88,7 @@ class Fl33tBackend(FleetRules, BuildRules):
             if priv in data:
                 changes[priv] = bool(flag(data, priv))
         session.update(changes)
+        self._changed(self.sessions, token, session)
 
     def delete_session(self, actor: dict, team_id: str, token: str) -> None:
         """Revokes the token at once (a device's token too: the device can no longer check in)."""
@@ -95,7 +96,7 @@ class Fl33tBackend(FleetRules, BuildRules):
         session = self.sessions.get(token)
         if session is None or session["team_id"] != team_id:
             raise InvalidId("session", token)
-        del self.sessions[token]
+        self._drop(self.sessions, token)
 
     # -- trains ------------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class Fl33tBackend(FleetRules, BuildRules):
             "created": self.clock.isoformat(),
         }
         record["train_id"] = self._new_id(self.trains, team_id, "fl33t.train", train_id)
-        self.trains[key(team_id, record["train_id"])] = record
+        self._put(self.trains, key(team_id, record["train_id"]), record)
         return {"train": views.train(record, [])}
 
     def update_train(self, actor: dict, team_id: str, train_id: str, body: Any) -> None:
@@ -128,6 +129,7 @@ class Fl33tBackend(FleetRules, BuildRules):
         data = envelope(body, "train")
         if "name" in data:
             record["name"] = text(data, "name") or ""
+            self._changed(self.trains, key(team_id, train_id), record)
 
     def delete_train(self, actor: dict, team_id: str, train_id: str) -> None:
         """Refused (409) while fleets or builds still belong to the train: no dangling ids."""
@@ -138,7 +140,7 @@ class Fl33tBackend(FleetRules, BuildRules):
         if fleets or builds:
             raise InUse(f"train {train_id} still has {len(fleets)} fleet(s) and {len(builds)} "
                         "build(s); delete them first")
-        del self.trains[key(team_id, train_id)]
+        self._drop(self.trains, key(team_id, train_id))
 
     def _builds_of(self, train: dict) -> list[dict]:
         return self._of_team(self.builds, train["team_id"], train_id=train["train_id"])

@@ -211,6 +211,7 @@ class ArtifactsMixin:
                 self.create_hardware_version(project, hardware,
                                              record["software_type"] or "main")
             device["hardware_version"] = hardware
+            self.device_changed(device)
         version = record["software_version"] if record["path"] != "symbols" else None
         self.record_seen(project, device, record["software_type"], version)
 

@@ -20,6 +20,7 @@ class CatalogMixin:
     software_types: dict
     software_versions: dict
     devices: dict
+    indexes: Any
 
     # -- software types ------------------------------------------------------------------------
 
@@ -150,8 +151,7 @@ class CatalogMixin:
 
     def delete_hardware_version(self, project: dict, name: str) -> None:
         record = self.get_hardware_version(project, name)
-        if any(d["project_id"] == project["id"] and d["hardware_version"] == name
-               for d in self.devices.values()):
+        if self.indexes[self.devices.name].count("hardware", (project["id"], name)):
             raise ConflictError(f"HardwareVersion with name `{name}` still has devices")
         del self.hardware_versions[f"{project['id']}/{record['name']}"]
 
@@ -167,9 +167,8 @@ class CatalogMixin:
         return {
             "id": record["id"],
             "name": record["name"],
-            "count_devices": sum(1 for d in self.devices.values()
-                                 if d["project_id"] == record["project_id"]
-                                 and d["hardware_version"] == record["name"]),
+            "count_devices": self.indexes[self.devices.name].count(
+                "hardware", (record["project_id"], record["name"])),
             "primary_software_type": self.render_software_type(primary) if primary else None,
             "software_types": [{"id": t["id"], "name": t["name"]} for t in types],
             "created_date": record["created_date"],

@@ -47,6 +47,8 @@ class DeploymentsMixin:
     """Mixed into :class:`~.models.MemfaultBackend`."""
 
     deployments: dict
+    devices: dict
+    indexes: Any
 
     def rollout_salt(self, deployment: dict) -> str:
         return f"memfault:{self.ids.seed}:{deployment['cohort_id']}:{deployment['release_id']}"
@@ -77,8 +79,8 @@ class DeploymentsMixin:
         (devices staged before stay staged)."""
         cohort = next((c for c in self.cohorts.values() if c["id"] == deployment["cohort_id"]),
                       None)
-        members = [d["device_serial"] for d in self.project_devices(project)
-                   if cohort is not None and d["cohort"] == cohort["slug"]]
+        members = [d["device_serial"] for d in self.indexes[self.devices.name].records(
+            "cohort", (project["id"], cohort["slug"]))] if cohort is not None else []
         staged = deployment.setdefault("staged", {})
         target = (deployment["rollout_percent"] * len(members) + 50) // 100
         have = sum(1 for serial in members if staged.get(serial))

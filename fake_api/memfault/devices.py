@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
+from ..core.index import Rows
 from .errors import ConflictError, InvalidUsageError, NotFoundError
 from .util import (
     SLUG_RE,
@@ -36,6 +37,7 @@ class DevicesMixin:
 
     devices: dict
     cohorts: dict
+    indexes: Any
     releases: dict
     deployments: dict
 
@@ -85,9 +87,11 @@ class DevicesMixin:
         record = self.get_cohort(project, slug)
         if record["slug"] == DEFAULT_COHORT:
             raise InvalidUsageError("The default Cohort cannot be deleted")
-        for device in self.project_devices(project):
-            if device["cohort"] == record["slug"]:
-                device["cohort"] = DEFAULT_COHORT
+        moved = self.indexes[self.devices.name].keys("cohort", (project["id"], record["slug"]))
+        for device_key in moved:
+            device = self.devices[device_key]
+            device["cohort"] = DEFAULT_COHORT
+            self.indexes.changed(self.devices, device_key, device)
         for deployment in list(self.deployments.values()):
             if deployment["cohort_id"] == record["id"]:
                 self.deactivate(deployment)
@@ -103,8 +107,7 @@ class DevicesMixin:
         return paginate(sort_records(rows, query, keys, "created_date"), query)
 
     def count_cohort_devices(self, project_id: int, slug: str) -> int:
-        return sum(1 for d in self.devices.values()
-                   if d["project_id"] == project_id and d["cohort"] == slug)
+        return self.indexes[self.devices.name].count("cohort", (project_id, slug))
 
     def render_cohort(self, record: dict) -> dict:
         deployments = sorted((d for d in self.deployments.values()
@@ -131,9 +134,16 @@ class DevicesMixin:
         for device in found:
             device["cohort"] = cohort["slug"]
             device["updated_date"] = self.now()
+            self.device_changed(device)
         return len(found)
 
     # -- devices -------------------------------------------------------------------------------
+
+    def device_changed(self, device: dict) -> None:
+        """Call after changing a device's cohort, hardware version or last-seen release in place:
+        the indexes regroup it (counts and lists read them)."""
+        self.indexes.changed(self.devices, f"{device['project_id']}/{device['device_serial']}",
+                             device)
 
     def device(self, project: dict, serial: str) -> Optional[dict]:
         return self.devices.get(f"{project['id']}/{serial}")
@@ -145,7 +155,8 @@ class DevicesMixin:
         return record
 
     def project_devices(self, project: dict) -> list[dict]:
-        return [d for d in self.devices.values() if d["project_id"] == project["id"]]
+        """A project's devices in creation order (from the index: no scan of other projects)."""
+        return list(self.indexes[self.devices.name].records("project", project["id"]))
 
     def create_device(self, project: dict, body: dict) -> dict:
         """``POST .../devices``: ``device_serial`` and ``hardware_version`` are required;
@@ -182,7 +193,7 @@ class DevicesMixin:
             "last_seen": None, "last_seen_release_id": None, "last_seen_software_type": None,
             "created_date": now, "updated_date": now,
         }
-        self.devices[f"{project['id']}/{serial}"] = record
+        self.indexes.put(self.devices, f"{project['id']}/{serial}", record)
         return record
 
     def update_device(self, project: dict, serial: str, body: dict) -> dict:
@@ -205,24 +216,35 @@ class DevicesMixin:
         if changes:
             device.update(changes)
             device["updated_date"] = self.now()
+            self.device_changed(device)
         return device
 
     def delete_device(self, project: dict, serial: str) -> None:
         device = self.get_device(project, serial)
         self.forget_attribute_states(device)
-        del self.devices[f"{project['id']}/{device['device_serial']}"]
+        self.indexes.drop(self.devices, f"{project['id']}/{device['device_serial']}")
 
     def list_devices(self, project: dict, query: Query, cohort: Optional[str] = None
                      ) -> tuple[list[dict], dict]:
         """Filters ``release[]``, ``owner_ref[]``, ``hardware_version[]``, ``last_seen_since``,
-        ``last_seen_until``; ``sort`` (``-`` descending, default ``created_date``); paging."""
-        rows = self.project_devices(project)
-        if cohort is not None:
-            rows = [d for d in rows if d["cohort"] == cohort]
+        ``last_seen_until``; ``sort`` (``-`` descending, default ``created_date``); paging.
+
+        Unfiltered and in creation order, a page comes straight from the index (its cost is the
+        page's); filters and other sort orders look at every device of the project or cohort.
+        """
         releases = values(query, "release")
         owners = values(query, "owner_ref")
         hardware = values(query, "hardware_version")
         since, until = query_time(query, "last_seen_since"), query_time(query, "last_seen_until")
+        grouping, bucket = ("project", project["id"]) if cohort is None else \
+            ("cohort", (project["id"], cohort))
+        sort = values(query, "sort")
+        if not (releases or owners or hardware or since or until) and \
+                sort in ([], ["created_date"], ["-created_date"]):
+            index = self.indexes[self.devices.name]
+            return paginate(Rows(index, grouping, bucket, reverse=sort == ["-created_date"]),
+                            query)
+        rows = list(self.indexes[self.devices.name].records(grouping, bucket))
         if releases:
             rows = [d for d in rows if self._last_seen_version(d) in releases]
         if owners:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..core.clock import parse_when
+from ..core.index import Indexes, TableIndex
 from ..core.rollout import release_key
 from .artifacts import ArtifactsMixin
 from .attributes import AttributesMixin
@@ -39,6 +40,29 @@ class MemfaultBackend(TenancyMixin, CatalogMixin, DevicesMixin, AttributesMixin,
         self.clock = cloud.clock
         for name in TABLES:
             setattr(self, name, cloud.store.table(f"memfault.{name}"))
+        #: Keys only, derived from the tables: a project's devices in order, per cohort, per
+        #: hardware version and per last-seen release (counts without a scan), and full
+        #: releases by version (the OTA check looks the reported version up on every poll).
+        self.indexes = Indexes({
+            self.devices.name: TableIndex(
+                self.devices, project=lambda d: d["project_id"],
+                cohort=lambda d: (d["project_id"], d["cohort"]),
+                hardware=lambda d: (d["project_id"], d["hardware_version"]),
+                release=lambda d: d["last_seen_release_id"]),
+            self.releases.name: TableIndex(
+                self.releases, full=lambda r: (r["project_id"], r["version"])
+                if r["delta_from"] is None else None),
+        })
+
+    def after_reset(self) -> None:
+        self.indexes.clear_all()
+
+    def after_restore(self) -> None:
+        self.indexes.rebuild_all()
+
+    def index_problems(self) -> list[str]:
+        """Where an index disagrees with a plain scan of its table (tests call this)."""
+        return self.indexes.problems()
 
     def now(self) -> str:
         """The clock's now in Memfault's timestamp form (microseconds, ``+00:00``)."""

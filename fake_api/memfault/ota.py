@@ -26,6 +26,7 @@ class OtaMixin:
     """Mixed into :class:`~.models.MemfaultBackend`."""
 
     chunks: dict
+    indexes: Any
 
     def latest_release(self, project: dict, query: Query) -> tuple[Optional[dict], dict]:
         """``(release or None, context)`` for an OTA check; records the device as seen."""
@@ -96,7 +97,9 @@ class OtaMixin:
                 release = self.new_release(project, version)
             if software_type:
                 self.software_version(project, software_type, version, create=True)
-            device["last_seen_release_id"] = release["id"]
+            if device["last_seen_release_id"] != release["id"]:
+                device["last_seen_release_id"] = release["id"]
+                self.device_changed(device)
 
     def render_latest(self, release: dict, context: dict, base_url: str) -> dict:
         """The top-level release JSON of a 200 (no ``data`` wrapper)."""

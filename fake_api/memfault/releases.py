@@ -41,12 +41,12 @@ class ReleasesMixin:
 
     releases: dict
     artifacts: dict
+    indexes: Any
 
     # -- lookups -------------------------------------------------------------------------------
 
     def full_release(self, project: dict, version: str) -> Optional[dict]:
-        return next((r for r in self.releases.values() if r["project_id"] == project["id"]
-                     and r["delta_from"] is None and r["version"] == version), None)
+        return self.indexes[self.releases.name].first("full", (project["id"], version))
 
     def delta_release(self, project: dict, delta_from: str, delta_to: str) -> Optional[dict]:
         return next((r for r in self.releases.values() if r["project_id"] == project["id"]
@@ -91,7 +91,7 @@ class ReleasesMixin:
             "must_pass_through": bool(must_pass_through), "display_name": display_name or "",
             "created_date": now, "updated_date": now,
         }
-        self.releases[str(record["id"])] = record
+        self.indexes.put(self.releases, str(record["id"]), record)
         return record
 
     def create_release(self, project: dict, body: dict) -> dict:
@@ -134,7 +134,7 @@ class ReleasesMixin:
         for artifact in self.release_artifacts(release):
             self.cloud.blobs.delete(artifact["blob_id"])
             del self.artifacts[str(artifact["id"])]
-        del self.releases[str(release["id"])]
+        self.indexes.drop(self.releases, str(release["id"]))
 
     def list_releases(self, project: dict, query: Query, *, delta: bool = False
                       ) -> tuple[list[dict], dict]:
@@ -172,8 +172,7 @@ class ReleasesMixin:
             "is_delta": release["delta_from"] is not None,
             "must_pass_through": release["must_pass_through"],
             "extra_info": release["extra_info"],
-            "count_devices": sum(1 for d in self.devices.values()
-                                 if d["last_seen_release_id"] == release["id"]),
+            "count_devices": self.indexes[self.devices.name].count("release", release["id"]),
             "created_date": release["created_date"],
             "updated_date": release["updated_date"],
             "artifacts": [self.render_artifact(a, base_url) for a in artifacts],

@@ -227,4 +227,19 @@ def _load_project(seeder: MemfaultSeeder, spec: dict) -> dict:
     for deployment in spec.get("deployments", []):
         deployment = dict(deployment)
         seeder.deploy(handle, deployment.pop("release"), **deployment)
-    return handle.summary()
+    return {**handle.summary(), **_seeded_names(spec)}
+
+
+def _seeded_names(spec: dict) -> dict:
+    """The hardware versions, software types and device serials a project section seeded: what
+    a person needs (beside the credentials) to point a device or the CLI at it."""
+    items = [*spec.get("releases", []), *spec.get("devices", [])]
+    hardware = [hw if isinstance(hw, str) else hw["name"] for hw in spec.get("hardware_versions", [])]
+    hardware += [i.get("hardware_version", DEFAULT_HARDWARE) for i in items if isinstance(i, dict)]
+    software = [hw.get("primary_software_type", DEFAULT_SOFTWARE_TYPE)
+                for hw in spec.get("hardware_versions", []) if isinstance(hw, dict)]
+    software += [i.get("software_type", DEFAULT_SOFTWARE_TYPE) for i in items if isinstance(i, dict)]
+    serials = [d if isinstance(d, str) else d["serial"] for d in spec.get("devices", [])]
+    return {"hardware_versions": sorted(set(hardware)),
+            "software_types": sorted(set(software) or {DEFAULT_SOFTWARE_TYPE}),
+            "devices": serials}

@@ -16,10 +16,11 @@ from .errors import InvalidUsageError, field_error
 
 Query = Mapping[str, list]
 
-SERIAL_RE = re.compile(r"^[-a-zA-Z0-9_]{1,128}$")
-HARDWARE_VERSION_RE = re.compile(r"^[a-zA-Z0-9 \-_.+:\\()\[\]/]{1,128}$")
-VERSION_RE = re.compile(r"^[-a-zA-Z0-9_.+]{1,128}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+#: Full-string patterns: ``\Z``, not ``$`` (which also matches before a trailing newline).
+SERIAL_RE = re.compile(r"^[-a-zA-Z0-9_]{1,128}\Z")
+HARDWARE_VERSION_RE = re.compile(r"^[a-zA-Z0-9 \-_.+:\\()\[\]/]{1,128}\Z")
+VERSION_RE = re.compile(r"^[-a-zA-Z0-9_.+]{1,128}\Z")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}\Z")
 
 DEFAULT_PER_PAGE = 100
 

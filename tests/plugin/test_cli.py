@@ -1,6 +1,5 @@
 """``fleetsim serve`` as a person runs it: prints its URL, answers health, keeps its state."""
 
-import json
 import os
 import signal
 import subprocess
@@ -59,8 +58,8 @@ def test_serve_state_survives_a_restart(tmp_path):
         requests.post(url + "/__fleetsim__/clock", json={"set": "2030-01-01T00:00:00Z"}, timeout=10)
     finally:
         out = stop(proc)
-    assert "state saved to" in out
-    assert json.loads(state.read_text())["tables"]["demo.things"] == {"a": {"id": "a"}}
+    assert "state is in" in out
+    assert state.read_bytes().startswith(b"SQLite format 3")
 
     proc, url, text = start("--state", str(state), "--virtual-clock")
     try:

@@ -84,3 +84,55 @@ def test_outside_intercept_vendor_hosts_are_not_touched(fleetsim, monkeypatch):
         requests.get("https://api.fl33t.com/team/t/x")
     assert calls == ["https://api.fl33t.com/team/t/x"]
     assert len(fleetsim.journal) == 0
+
+
+def test_urllib_calls_to_vendor_hosts_reach_the_fake(fleetsim):
+    import json
+    import urllib.error
+    import urllib.request
+
+    fleetsim.faults.add(dialect="fl33t", method="POST", status=201, body={"ok": 1},
+                        headers={"X-Echo": "yes"}, times=1)
+    with fleetsim.intercept():
+        request = urllib.request.Request("https://api.fl33t.com/team/t/x?a=1", data=b'{"k": 1}',
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 201 and response.headers["X-Echo"] == "yes"
+            assert json.loads(response.read()) == {"ok": 1}
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen("https://api.memfault.com/api/v0/x")
+        assert err.value.code == 404 and json.loads(err.value.read())["error"]["http_code"] == 404
+    entries = fleetsim.journal.entries()
+    assert [(e.dialect, e.method, e.path, e.query) for e in entries] == [
+        ("fl33t", "POST", "/team/t/x", "a=1"), ("memfault", "GET", "/api/v0/x", "")]
+
+
+def test_urllib_dropped_connections_raise_url_error(fleetsim):
+    import urllib.error
+    import urllib.request
+
+    fleetsim.faults.add(dialect="fl33t", drop=True)
+    with fleetsim.intercept(), pytest.raises(urllib.error.URLError, match="connection dropped"):
+        urllib.request.urlopen("https://api.fl33t.com/team/t/x")
+
+
+def test_httpx_calls_to_vendor_hosts_reach_the_fake(fleetsim):
+    httpx = pytest.importorskip("httpx")
+    import asyncio
+
+    with fleetsim.intercept():
+        response = httpx.post("https://api.fl33t.com/team/t/x", json={"a": 1})
+        assert response.status_code == 404
+        assert response.json() == {"error": "no such endpoint: POST /team/t/x"}
+
+        async def fetch():
+            async with httpx.AsyncClient() as client:
+                return await client.get("https://device.memfault.com/api/v0/releases/latest")
+
+        assert asyncio.run(fetch()).status_code == 403
+        fleetsim.faults.add(dialect="memfault", drop=True, times=1)
+        with pytest.raises(httpx.ConnectError, match="connection dropped"):
+            httpx.get("https://api.memfault.com/api/v0/x")
+    assert [e.dialect for e in fleetsim.journal.entries()] == ["fl33t", "memfault", "memfault"]
+    original = httpx.HTTPTransport.handle_request
+    assert original.__qualname__ == "HTTPTransport.handle_request"   # unpatched again

@@ -9,6 +9,7 @@ when the filter is True.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Optional
 
 from .. import schema
@@ -268,8 +269,13 @@ class Compiler:
         # comparison: a date compared with a plain string literal reads the string as a date
         (left, lk), (right, rk) = (self._date_side(node.left, left, lk, rk),
                                    self._date_side(node.right, right, rk, lk))
+        numbered = (self._number_side(node.left, lk, rk), self._number_side(node.right, rk, lk))
+        if numbered[0] is not None:
+            (left, lk) = numbered[0]
+        if numbered[1] is not None:
+            (right, rk) = numbered[1]
         self._check_types(op, lk, rk)
-        fast = self._fast_eq(node, lk)
+        fast = self._fast_eq(node, lk) if numbered == (None, None) else None
         if fast is not None:
             return fast, "bool"
         return (lambda row, env: compare(op, left(row, env), right(row, env))), "bool"
@@ -288,6 +294,16 @@ class Compiler:
             return None
         name, lit = member.name, node.right.value
         return lambda row, env: row.get(name) == lit
+
+    @staticmethod
+    def _number_side(node: Node, kind: str, other: str) -> Optional[tuple[Fn, str]]:
+        """A quoted integer compared with a number reads as the number (``id eq '21'``, as
+        balena-sdk 9.x writes every filter; the database casts it for pinejs)."""
+        if other in ("int", "real") and kind == "str" and isinstance(node, Lit) and \
+                isinstance(node.value, str) and re.fullmatch(r"-?[0-9]{1,18}", node.value):
+            value = int(node.value)
+            return (lambda row, env: value), "int"
+        return None
 
     def _date_side(self, node: Node, fn: Fn, kind: str, other: str) -> tuple[Fn, str]:
         if other == "date" and isinstance(node, Lit) and node.kind == "str":

@@ -1,10 +1,11 @@
 """Compiled queries: options resolved against the schema once, then run over rows.
 
 ``compile_query`` turns ``Options`` into a ``Query`` (filter closure, sort keys, page, selected
-columns and nested expands). ``select`` runs it: the candidate rows come from an index when the
-filter pins a key, an alternate key or a link (``id in (…)``, ``uuid eq '…'``,
-``belongs_to__application eq N``, ``(slug eq …) or (uuid eq …)``), else from a scan; without an
-``$orderby`` it stops as soon as the page is full.
+columns and nested expands). ``select`` runs it: the candidate rows come from ``planner`` (an
+index when the filter pins a key, an alternate key or a link: ``id in (…)``, ``uuid eq '…'``,
+``belongs_to__application eq N``, ``(slug eq …) or (uuid eq …)``; else a lazy scan); without an
+``$orderby`` it stops as soon as the page is full, with one it keeps the page's rows in a bounded
+heap; ``count`` of a filter an index answers exactly is a length.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Optional
 
 from .. import schema
-from .ast import Bin, In, Lit, Node, Options, Path, operands
+from .ast import Node, Options, Path
 from .errors import ODataError
 from .evaluate import Compiler
+from .planner import candidates as plan_candidates
+from .planner import top_k
 from .reader import Reader
 
 MAX_INT = 2**31 - 1
@@ -36,6 +39,7 @@ class Query:
     filter_node: Optional[Node] = None
     filter: Optional[Callable[[dict], bool]] = None
     order: list[tuple[Callable[[dict], Any], bool]] = field(default_factory=list)
+    heap_order: bool = True  # every sort key reads one stored column, all in one direction
     top: Optional[int] = None
     skip: Optional[int] = None
     plain: list[tuple[str, str]] = field(default_factory=list)  # (out name, stored name)
@@ -63,7 +67,9 @@ def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: in
     if opts.filter is not None:
         q.filter = compiler.predicate(opts.filter)
     for item in opts.orderby:
-        q.order.append((_sort_key(reader, compiler, res, item.expr), item.desc))
+        key, plain = _sort_key(reader, compiler, res, item.expr)
+        q.order.append((key, item.desc))
+        q.heap_order = q.heap_order and plain and item.desc == opts.orderby[0].desc
     expanded = set()
     for exp in opts.expand:
         kind, member = reader.member(res, exp.name)
@@ -81,17 +87,19 @@ def compile_query(reader: Reader, res: schema.Resource, opts: Options, depth: in
 
 
 def _sort_key(reader: Reader, compiler: Compiler, res: schema.Resource,
-              expr: Node) -> Callable[[dict], tuple]:
-    """``row -> (0, value)``, or ``(1, 0)`` for NULL: NULLs last ascending, first descending
-    (PostgreSQL's default). A plain stored field is read directly."""
+              expr: Node) -> tuple[Callable[[dict], tuple], bool]:
+    """``(row -> (0, value) or (1, 0) for NULL, plain)``: NULLs last ascending, first descending
+    (PostgreSQL's default). A plain stored field is read directly; ``plain`` says its values
+    are all of one comparable type (not JSON, not computed), so a heap may order them."""
     fn, _kind = compiler.compile(expr)
     if isinstance(expr, Path) and len(expr.segments) == 1:
         kind, member = reader.member(res, expr.segments[0])
         if kind != "nav" and not member.computed:
             name = member.name
-            return lambda row: (1, 0) if (v := row.get(name)) is None else (0, v)
+            plain = kind == "link" or member.type in ("int", "real", "text", "bool", "date")
+            return (lambda row: (1, 0) if (v := row.get(name)) is None else (0, v)), plain
     env: dict = {}
-    return lambda row: (1, 0) if (v := fn(row, env)) is None else (0, v)
+    return (lambda row: (1, 0) if (v := fn(row, env)) is None else (0, v)), False
 
 
 def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
@@ -127,8 +135,14 @@ def _columns(reader: Reader, res: schema.Resource, select: Optional[list[str]],
 
 def select(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None) -> list[dict]:
     """The page of rows ``q`` answers (before serialisation)."""
-    rows = candidates if candidates is not None else plan(reader, q)
     visible, flt = reader.visible(q.res.name), q.filter
+    if candidates is not None:
+        rows: Iterable[dict] = candidates
+    else:
+        planned = plan_candidates(reader, q.res, q.filter_node)
+        rows = planned.rows
+        visible = visible if planned.check_visible else None
+        flt = flt if planned.check_filter else None
     skip, top = q.skip or 0, q.top
     if not q.order:
         out: list[dict] = []
@@ -144,7 +158,16 @@ def select(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None
             if top is not None and len(out) >= top:
                 break
         return out
-    matched = [r for r in rows if (visible is None or visible(r)) and (flt is None or flt(r))]
+    if visible is None and flt is None:
+        matched = list(rows)
+    else:
+        matched = [r for r in rows
+                   if (visible is None or visible(r)) and (flt is None or flt(r))]
+    if top is not None and q.heap_order and skip + top < len(matched):
+        try:
+            return top_k(matched, q.order, skip + top)[skip:]
+        except TypeError:  # pragma: no cover - plain columns hold one type; sort as below
+            pass
     for key, desc in reversed(q.order):
         try:
             matched.sort(key=key, reverse=desc)
@@ -157,73 +180,25 @@ def select(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None
 def count(reader: Reader, q: Query, candidates: Optional[Iterable[dict]] = None) -> int:
     """How many rows match (``$top``/``$skip`` do not apply to a count)."""
     visible, flt = reader.visible(q.res.name), q.filter
-    if candidates is None and visible is None and flt is None:
-        return len(reader.db.tables[q.res.name])
-    rows = candidates if candidates is not None else plan(reader, q)
+    if candidates is not None:
+        rows: Iterable[dict] = candidates
+    else:
+        planned = plan_candidates(reader, q.res, q.filter_node)
+        if planned.matches is not None:
+            return planned.matches
+        rows = planned.rows
+        visible = visible if planned.check_visible else None
+        flt = flt if planned.check_filter else None
+    if visible is None and flt is None:
+        return sum(1 for _ in rows)
     return sum(1 for r in rows
                if (visible is None or visible(r)) and (flt is None or flt(r)))
 
 
 def plan(reader: Reader, q: Query) -> Iterable[dict]:
-    """Candidate rows: through an index when the filter allows, else the whole table."""
-    table = reader.db.tables[q.res.name]
-    if q.filter_node is not None:
-        ids = _indexed(reader, q.res, q.filter_node)
-        if ids is not None:
-            return [r for r in (table.get(i) for i in sorted(ids)) if r is not None]
-    return list(table.values())
-
-
-def _indexed(reader: Reader, res: schema.Resource, node: Node) -> Optional[set]:
-    """Ids of the rows that can match ``node``, when an index narrows them (else None)."""
-    if isinstance(node, Bin) and node.op == "and":  # the narrowest indexed conjuncts
-        found: Optional[set] = None
-        for part in operands(node, "and"):
-            ids = _indexed(reader, res, part)
-            if ids is not None:
-                found = ids if found is None else found & ids
-        return found
-    if isinstance(node, Bin) and node.op == "or":  # every disjunct must be indexed
-        union: set = set()
-        for part in operands(node, "or"):
-            ids = _indexed(reader, res, part)
-            if ids is None:
-                return None
-            union |= ids
-        return union
-    if isinstance(node, Bin) and node.op == "eq":
-        path, lit = node.left, node.right
-        if isinstance(path, Lit):
-            path, lit = lit, path
-        if isinstance(path, Path) and isinstance(lit, Lit):
-            return _lookup(reader, res, path, [lit.value])
-    if isinstance(node, In) and isinstance(node.expr, Path) and all(
-            isinstance(i, Lit) for i in node.items):
-        return _lookup(reader, res, node.expr, [i.value for i in node.items])  # type: ignore
-    return None
-
-
-def _lookup(reader: Reader, res: schema.Resource, path: Path, values: list) -> Optional[set]:
-    if len(path.segments) != 1 or any(v is None or isinstance(v, bool) for v in values):
-        return None
-    try:
-        kind, member = reader.member(res, path.segments[0])
-    except ODataError:
-        return None
-    if getattr(member, "computed", False) or kind == "nav":
-        return None
-    db, name = reader.db, member.name
-    if name == "id":
-        return set(values)
-    if kind == "link":
-        out: set = set()
-        for v in values:
-            out.update(db.child_ids(res.name, name, v))
-        return out
-    if db.has_unique_index(res.name, (name,)):
-        found = (db.lookup_unique(res.name, (name,), (v,)) for v in values)
-        return {i for i in found if i is not None}
-    return None
+    """Candidate rows (a superset of the matches, lazily): through an index when the filter
+    allows, else the whole table."""
+    return plan_candidates(reader, q.res, q.filter_node).rows
 
 
 def key_rows(reader: Reader, res: schema.Resource, key: Any) -> list[dict]:

@@ -30,6 +30,10 @@ class Names:
     def decorate(self, resource: str, out: dict, row: dict) -> None:
         """Add per-row metadata to a served row (v5's ``__metadata``); nothing in v6/v7."""
 
+    def bind(self, reader: Any) -> Names:
+        """These names for one request (a version whose names need the data binds to it)."""
+        return self
+
 
 class Reader:
     """One request's view of the data: db, actor, version names, permission filters (cached)."""
@@ -37,7 +41,7 @@ class Reader:
     def __init__(self, db: BalenaDb, actor: Any = None, names: Optional[Names] = None) -> None:
         self.db = db
         self.actor = actor
-        self.names = names or Names()
+        self.names = (names or Names()).bind(self)
         self.ctx = Context(db, actor)
         self._visible: dict[str, Any] = {}
 
@@ -105,9 +109,8 @@ class Reader:
             return computed
         db, fk = self.db, nav.fk
 
-        def children(row: dict) -> list:
-            ids = sorted(db.child_ids(target, fk, row["id"]))
-            return self._only_visible(target, [table[i] for i in ids])
+        def children(row: dict) -> list:  # the link index keeps ids ascending
+            return self._only_visible(target, [table[i] for i in db.child_ids(target, fk, row["id"])])
         return children
 
     def _only_visible(self, resource: str, rows: list) -> list:

@@ -70,7 +70,8 @@ def test_supervisor_actions_on_an_online_device(fleetsim: Any, models: Any, flee
     models.application.reboot(fleet["id"])
     models.application.shutdown(fleet["id"])
     statuses = [e.status for e in fleetsim.journal.entries(method="POST", path="/supervisor/*")]
-    assert len(statuses) == 9 and set(statuses) == {200}
+    # shutdown and reboot: the supervisor's 202, relayed by the proxy (see test_supervisor.py)
+    assert len(statuses) == 9 and set(statuses) == {200, 202}
 
 
 def test_os_update_checks(models: Any) -> None:
@@ -123,7 +124,8 @@ def test_supervisor_target_state(fleetsim: Any, models: Any, fleet: dict, runnin
 def test_target_state_refusals(fleetsim: Any, other: Any, running: dict, raw: Any) -> None:
     uuid = running["device"]["uuid"]
     r = raw("GET", f"/device/v2/{uuid}/state", token=other.fleetsim_user.token)
-    assert r.status_code == 404 and isinstance(r.json(), str)
+    # open-balena answers 401 for a device the caller cannot see (getStateDelayingEmpty)
+    assert r.status_code == 401 and isinstance(r.json(), str)
     assert raw("GET", f"/device/v2/{uuid}/state", token=None).status_code == 401
     own = raw("GET", f"/device/v2/{uuid}/state", token=running["device"]["api_key"])
     assert own.status_code == 200 and own.json()["local"]["name"] == running["device"]["device_name"]

@@ -37,7 +37,7 @@ def make_elf(build_id: Optional[bytes] = None, *, debug_info: bool = True,
         body += data + b"\x00" * (-len(data) % 8)
     shoff = 64 + len(body)
     headers = b"\x00" * 64  # the null section
-    for (_, kind, _), name_at, (offset, size) in zip(sections, offsets, placed):
+    for (_, kind, _), name_at, (offset, size) in zip(sections, offsets, placed, strict=True):
         headers += struct.pack("<IIQQQQIIQQ", name_at, kind, 0, 0, offset, size, 0, 0, 1, 0)
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\x00" * 8
     header = ident + struct.pack("<HHIQQQIHHHHHH", e_type, 0x3E, 1, 0, 0, shoff, 0, 64, 0, 0,
