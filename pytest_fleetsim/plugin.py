@@ -195,6 +195,16 @@ def _report_unfired(handle: Any, strict: bool) -> None:
                   stacklevel=1)
 
 
+@pytest.fixture(scope="session")
+def fleetsim_factory(request: pytest.FixtureRequest) -> Any:
+    """For ``@given`` tests: ``with fleetsim_factory.fresh(seed=...) as fleetsim:`` gives a
+    fake on fresh state per example (the ``fleetsim`` fixture is per test, which hypothesis's
+    function-scoped-fixture health check rejects). See docs/property-testing.md."""
+    from .factory import FleetsimFactory
+
+    return FleetsimFactory(_runtime(request.config))
+
+
 @pytest.fixture
 def fl33t_client(fleetsim: Any) -> Any:
     """An ``fl33t.Fl33tClient`` on the fake, holding an admin token of a freshly seeded team
