@@ -95,6 +95,7 @@ class FleetSimulation:
         self._seq = 0
         self._driving = False
         self._closed = False
+        self._follow: Any = None
         if clock is not None:
             ref = weakref.ref(self)
 
@@ -104,6 +105,7 @@ class FleetSimulation:
                     sim._clock_moved(moment.timestamp())
 
             clock.on_change(follow)
+            self._follow = follow
 
     # -- populating ----------------------------------------------------------------------------
 
@@ -299,6 +301,9 @@ class FleetSimulation:
         """Stop following the clock and drop the transport (idempotent)."""
         self._closed = True
         self._heap.clear()
+        if self._clock is not None and self._follow is not None:
+            self._clock.off_change(self._follow)
+            self._follow = None
         self.transport.close()
 
     def __enter__(self) -> FleetSimulation:

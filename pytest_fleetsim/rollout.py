@@ -178,9 +178,6 @@ class RolloutMachine(RuleBasedStateMachine):
         self.world = WORLDS[self.dialect](self.fleetsim, fleet)
         from fake_api.sim import FleetSimulation
 
-        # FleetSimulation subscribes to the clock and never unsubscribes (fine once per test,
-        # not once per example): remember the listeners to drop ours in teardown.
-        self._listeners = len(self.fleetsim.clock._listeners)
         self.sim = FleetSimulation(self.fleetsim.app, sample_every=600.0)
         self.last_control = self.sim.now
         for hw, count in fleet.hardware:
@@ -380,8 +377,7 @@ class RolloutMachine(RuleBasedStateMachine):
                 self._converge()
         finally:
             if self.sim is not None:
-                self.sim.close()
-                del self.fleetsim.clock._listeners[self._listeners:]
+                self.sim.close()  # also stops following the clock
             if self.fleetsim is not None:
                 self.fleetsim.close()
 

@@ -7,6 +7,7 @@ rate-limit windows are reproducible. A real clock follows the wall clock, shifte
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time as _time
@@ -148,6 +149,11 @@ class Clock:
     def on_change(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(now)`` after every ``advance`` or ``set`` (used by simulations)."""
         self._listeners.append(listener)
+
+    def off_change(self, listener: Callable[[datetime], None]) -> None:
+        """Stop calling ``listener`` (a closed simulation must not cost every later clock move)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     def _notify(self) -> datetime:
         now = self.now()

@@ -55,3 +55,11 @@ def test_exports(tmp_path):
     assert saved["groups"][0]["dialect"] == "memfault"
     assert sim.save(tmp_path / "run.csv").read_text() == sim.timeline.to_csv()
     assert sim.histories_csv().splitlines()[0] == "serial,t,event,detail"
+
+
+def test_a_closed_simulation_stops_following_the_clock(fleetsim) -> None:
+    before = len(fleetsim.clock._listeners)
+    sim = FleetSimulation(fleetsim.app)
+    assert len(fleetsim.clock._listeners) == before + 1
+    sim.close()
+    assert len(fleetsim.clock._listeners) == before

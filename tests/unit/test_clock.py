@@ -50,3 +50,16 @@ def test_listeners_hear_every_move():
 def test_parse_when_rejects_garbage(bad):
     with pytest.raises((ValueError, TypeError)):
         parse_when(bad)
+
+
+def test_a_listener_can_be_removed() -> None:
+    from fake_api.core import Clock
+
+    clock = Clock(virtual=True)
+    seen: list = []
+    clock.on_change(seen.append)
+    clock.advance(1)
+    clock.off_change(seen.append)
+    clock.off_change(seen.append)  # twice is harmless
+    clock.advance(1)
+    assert len(seen) == 1
