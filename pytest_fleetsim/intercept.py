@@ -17,7 +17,6 @@ import http.client
 import importlib.util
 import io
 import socket
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -27,7 +26,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -37,7 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from fake_api.app import DROP
-from fake_api.wsgi import call_wsgi
+from fake_api.wsgi import call_wsgi, wsgi_environ
 
 _lock = threading.RLock()
 _active: list[Interceptor] = []
@@ -89,7 +88,7 @@ class Interceptor:
 
     def call(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> Answer:
         """Run one request through the app; any client's adapter dresses the answer."""
-        environ = _environ(method, url, headers, body)
+        environ = wsgi_environ(method, url, headers, body)
         status, out_headers, out_body = call_wsgi(self.app, environ)
         self.calls += 1
         code, _, reason = status.partition(" ")
@@ -122,51 +121,6 @@ def _interceptor_for(url: str) -> Optional[Interceptor]:
         if interceptor.handles(host):
             return interceptor
     return None
-
-
-def _environ(method: str, url: str, headers: Iterable[tuple[str, str]],
-             body: bytes) -> dict[str, Any]:
-    """The WSGI environ of a request, as werkzeug's ``EnvironBuilder`` would build it (same keys
-    and encodings) without its generality: this runs on every intercepted call."""
-    parts = urlsplit(url)
-    scheme = parts.scheme or "http"
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    path = parts.path or "/"
-    raw_path = _wsgi_str(path)
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": _wsgi_str(unquote(path)),
-        "QUERY_STRING": _wsgi_str(parts.query),
-        "REQUEST_URI": raw_path,
-        "RAW_URI": raw_path,
-        "SERVER_NAME": host,
-        "SERVER_PORT": str(port),
-        "HTTP_HOST": parts.netloc,
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if body:
-        environ["CONTENT_LENGTH"] = str(len(body))
-    for name, value in headers:
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ[key] = value
-        elif key != "CONTENT_LENGTH":
-            environ[f"HTTP_{key}"] = value
-    return environ
-
-
-def _wsgi_str(text: str) -> str:
-    """WSGI's "bytes as latin-1" form of a URL part (the same string when it is ASCII)."""
-    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
 
 
 @lru_cache(maxsize=512)

@@ -12,14 +12,11 @@ every HTTP answer, error statuses included, comes back as a :class:`Reply`.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
-from urllib.parse import unquote_to_bytes, urlsplit
 
-from ..wsgi import call_wsgi
+from ..wsgi import call_wsgi, wsgi_environ
 
 DEFAULT_BASE_URL = "http://localhost"
 
@@ -75,7 +72,7 @@ class InProcessTransport(Transport):
 
     def request(self, method: str, url: str, headers: Optional[Mapping[str, str]] = None,
                 body: bytes = b"") -> Reply:
-        environ = wsgi_environ(method, url, headers or {}, body)
+        environ = wsgi_environ(method, url, (headers or {}).items(), body)
         status, response_headers, data = call_wsgi(self.app, environ)
         self.requests += 1
         if environ.get(self._drop_key):
@@ -132,40 +129,5 @@ class HttpTransport(Transport):
 
     def close(self) -> None:
         self._session.close()
-
-
-def wsgi_environ(method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict:
-    """A WSGI environ for ``url`` (absolute or a path), built directly: werkzeug's
-    ``EnvironBuilder`` costs more than the request itself at simulation scale."""
-    parts = urlsplit(url)
-    scheme = parts.scheme or "http"
-    host = parts.hostname or "localhost"
-    port = str(parts.port or (443 if scheme == "https" else 80))
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method.upper(),
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
-        "QUERY_STRING": parts.query,
-        "SERVER_NAME": host,
-        "SERVER_PORT": port,
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": parts.netloc or host,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "CONTENT_LENGTH": str(len(body)),
-    }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key != "CONTENT_LENGTH":
-            environ["HTTP_" + key] = value
-    return environ
 
 

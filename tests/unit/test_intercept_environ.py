@@ -10,7 +10,8 @@ import pytest
 import requests
 from werkzeug.test import EnvironBuilder
 
-from pytest_fleetsim.intercept import _body_bytes, _environ
+from fake_api.wsgi import wsgi_environ
+from pytest_fleetsim.intercept import _body_bytes
 
 
 @pytest.mark.parametrize("method, url, body, headers", [
@@ -29,7 +30,7 @@ def test_environ_matches_werkzeug_environ_builder(method, url, body, headers):
                              headers=list(prepared.headers.items()),
                              data=_body_bytes(prepared.body), errors_stream=sys.stderr)
     expected = builder.get_environ()
-    got = _environ(prepared.method, prepared.url, prepared.headers.items(),
+    got = wsgi_environ(prepared.method, prepared.url, prepared.headers.items(),
                    _body_bytes(prepared.body))
     expected_body, got_body = expected.pop("wsgi.input").read(), got.pop("wsgi.input").read()
     assert got_body == expected_body
